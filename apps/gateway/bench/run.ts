@@ -1,0 +1,173 @@
+// `npm run bench`: passthrough proxy vs the full gateway against the same fixture router, plus
+// the usage writer's throughput. Uses DATABASE_URL / REDIS_URL when set (the production path).
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { newId } from "@portal/contracts";
+import { eq, openDb, sql, usageEvents } from "@portal/db";
+import autocannon from "autocannon";
+import { Redis } from "ioredis";
+import pino from "pino";
+import type { QueuedUsage } from "../src/services/usage/persist.js";
+import { encodeUsage, persistUsageBatch } from "../src/services/usage/persist.js";
+import { StreamUsageSink } from "../src/services/usage/stream-sink.js";
+import { StreamUsageWriter } from "../src/services/usage/stream-writer.js";
+import { streamTtfb } from "./stream-ttfb.js";
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const here = fileURLToPath(new URL(".", import.meta.url));
+const children: ChildProcess[] = [];
+
+function start(script: string, args: string[]): Promise<{ proc: ChildProcess; line: string[] }> {
+  const proc = spawn(process.execPath, ["--import", "tsx", `${here}${script}`, ...args], {
+    env: process.env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(proc);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const extra: string[] = [];
+    proc.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      for (const l of out.split("\n")) {
+        if (l.startsWith("ALIAS ")) extra.push(l.slice(6));
+        if (l.startsWith("READY ")) resolve({ proc, line: [...l.slice(6).split(" "), ...extra] });
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+async function load(url: string, key: string, alias: string) {
+  const body = JSON.stringify({ model: alias, prompt: "Benchmark prompt.", max_tokens: 16 });
+  // Warm up caches and connection pools before measuring.
+  await autocannon({
+    url: `${url}/v1/completions`,
+    method: "POST",
+    duration: 2,
+    connections: CONNECTIONS,
+    body,
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+  });
+  const r = await autocannon({
+    url: `${url}/v1/completions`,
+    method: "POST",
+    duration: DURATION,
+    connections: CONNECTIONS,
+    body,
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+  });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+}
+
+function rss(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function writerThroughput(events: number): Promise<number | null> {
+  if (!process.env.REDIS_URL) return null;
+  const db = await openDb({ url: process.env.DATABASE_URL, dataDir: "memory://" });
+  await db.migrate();
+  const redis = new Redis(process.env.REDIS_URL);
+  const stream = `usage:{bench-writer-${process.pid}}`;
+  const sink = new StreamUsageSink(redis, stream);
+  const org = newId("org");
+  const pipe = redis.pipeline();
+  for (let i = 0; i < events; i++) {
+    const item: QueuedUsage = {
+      event: {
+        requestId: newId("req"),
+        orgId: org,
+        apiKeyId: `key_${i % 50}`,
+        modelAlias: "bench",
+        routerPool: "bench",
+        routerTargetId: null,
+        route: "/v1/completions",
+        status: "ok",
+        errorCode: null,
+        promptTokens: 8,
+        completionTokens: 16,
+        costMicros: 40n,
+        latencyMs: 3,
+        upstreamMs: 1,
+        stream: false,
+        createdAt: new Date(),
+      },
+      chargeMicros: 0n,
+    };
+    pipe.xadd(stream, "*", "e", encodeUsage(item));
+  }
+  await pipe.exec();
+  const writer = new StreamUsageWriter({
+    redis: new Redis(process.env.REDIS_URL),
+    logger: pino({ level: "warn" }),
+    persist: (items) => persistUsageBatch(db.db, items),
+    stream,
+    batchSize: 1000,
+    blockMs: 50,
+  });
+  const started = performance.now();
+  await writer.start();
+  await sink.flush(120_000);
+  const seconds = (performance.now() - started) / 1000;
+  await writer.close();
+  await redis.del(stream);
+  await db.db.delete(usageEvents).where(eq(usageEvents.orgId, org));
+  await db.db.execute(sql`DELETE FROM usage_daily WHERE org_id = ${org}`);
+  await redis.quit();
+  await db.close();
+  return events / seconds;
+}
+
+try {
+  const fixture = await start("fixture.ts", []);
+  const routerUrl = fixture.line[0] as string;
+  const pass = await start("server.ts", ["passthrough", routerUrl]);
+  const a = await load(pass.line[0] as string, "none", "bench");
+  pass.proc.kill("SIGTERM");
+  const gw = await start("server.ts", ["gateway", routerUrl]);
+  const b = await load(gw.line[0] as string, gw.line[1] as string, gw.line[2] as string);
+  const gwRss = rss(gw.proc.pid);
+  const ttfb = await streamTtfb({
+    routerUrl,
+    gatewayUrl: gw.line[0] as string,
+    key: gw.line[1] as string,
+    alias: gw.line[2] as string,
+    requests: Number(process.env.BENCH_STREAMS ?? 300),
+  });
+  gw.proc.kill("SIGTERM");
+  const writer = await writerThroughput(50_000);
+
+  const services = `${process.env.DATABASE_URL ? "Postgres" : "PGlite"} + ${process.env.REDIS_URL ? "Redis" : "in-process stores"}`;
+  const lines = [
+    `portal bench: ${CONNECTIONS} connections, ${DURATION} s each, ${services}, ${cpus().length} CPUs`,
+    "| target | req/s | p50 ms | p99 ms | non-2xx |",
+    "|---|---|---|---|---|",
+    `| passthrough (Hono + undici) | ${a.rps.toFixed(0)} | ${a.p50} | ${a.p99} | ${a.non2xx} |`,
+    `| gateway (full path) | ${b.rps.toFixed(0)} | ${b.p50} | ${b.p99} | ${b.non2xx} |`,
+    `throughput ratio gateway/passthrough: ${(b.rps / a.rps).toFixed(2)} (target ≥ 0.60)`,
+    `added p99: ${(b.p99 - a.p99).toFixed(1)} ms (target ≤ 5 ms); gateway RSS after load: ${gwRss.toFixed(0)} MB (target < 200 MB)`,
+    `streaming time to first byte, one at a time: router direct p50 ${ttfb.directP50.toFixed(2)} ms (p99 ${ttfb.directP99.toFixed(2)}), through the gateway p50 ${ttfb.gatewayP50.toFixed(2)} ms (p99 ${ttfb.gatewayP99.toFixed(2)}); added at p50: ${(ttfb.gatewayP50 - ttfb.directP50).toFixed(2)} ms (target < 2 ms)`,
+    writer === null
+      ? "usage writer: skipped (needs REDIS_URL)"
+      : `usage writer: ${writer.toFixed(0)} events/s into Postgres (target ≥ 20000)`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+} finally {
+  for (const c of children) c.kill("SIGTERM");
+}

@@ -1,0 +1,16 @@
+import { ERROR_HTTP_STATUS, type ErrorCode } from "@portal/contracts";
+
+/** The one error class route code throws; `onError` renders it as a failed envelope. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.status = ERROR_HTTP_STATUS[code];
+  }
+}

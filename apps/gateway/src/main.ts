@@ -1,0 +1,151 @@
+import path from "node:path";
+import { serve } from "@hono/node-server";
+import { openDb } from "@portal/db";
+import pino from "pino";
+import { createApp } from "./app.js";
+import { drainHttpServer } from "./drain.js";
+import { startEmbeddedStack } from "./embedded-stack.js";
+import { loadEnv } from "./env.js";
+import {
+  ensureOperatorPassword,
+  portalAuthFromEnv,
+  portalWebDir,
+} from "./services/auth/from-env.js";
+import { bootstrap } from "./services/bootstrap.js";
+import { loadSecretBox } from "./services/encryption-key.js";
+import { buildServices } from "./services/services.js";
+import { startHealthChecks } from "./services/upstream/target-health.js";
+
+const VERSION = "0.1.0";
+
+const env = loadEnv();
+const logger = pino({ level: env.LOG_LEVEL, base: { service: "gateway" } });
+const dataDir = path.resolve(env.PORTAL_DATA_DIR);
+
+const dbHandle = await openDb({ url: env.DATABASE_URL, dataDir: path.join(dataDir, "pglite") });
+await dbHandle.migrate();
+const { box: secrets, generated } = loadSecretBox({
+  configured: env.PORTAL_ENCRYPTION_KEY,
+  dataDir,
+  production: env.NODE_ENV === "production",
+});
+if (generated)
+  logger.warn({ file: path.join(dataDir, "encryption.key") }, "generated a local encryption key");
+
+const stack =
+  env.EMBEDDED_ROUTERS > 0
+    ? await startEmbeddedStack({
+        routers: env.EMBEDDED_ROUTERS,
+        basePort: env.EMBEDDED_ROUTER_BASE_PORT,
+        minersPerRouter: env.EMBEDDED_MINERS_PER_ROUTER,
+        tokenDelayMs: env.DEMO_TOKEN_DELAY_MS,
+        dataDir,
+        logger,
+      })
+    : null;
+
+const boot = await bootstrap(dbHandle.db, secrets, {
+  email: env.PORTAL_BOOTSTRAP_EMAIL,
+  fixedKey: env.PORTAL_BOOTSTRAP_KEY,
+  targets: stack?.targets ?? [],
+});
+
+const services = buildServices({
+  config: {
+    version: VERSION,
+    maxBodyBytes: env.MAX_BODY_BYTES,
+    upstreamMarginMs: env.UPSTREAM_MARGIN_MS,
+    portalWebDir: portalWebDir(env),
+    metricsToken: env.METRICS_TOKEN,
+    production: env.NODE_ENV === "production",
+  },
+  logger,
+  dbHandle,
+  secrets,
+  flushIntervalMs: env.USAGE_FLUSH_INTERVAL_MS,
+  redisUrl: env.REDIS_URL,
+  usageWriter: env.USAGE_WRITER === "true",
+  requestLogRetentionDays: env.REQUEST_LOG_RETENTION_DAYS,
+  usageSpoolDir: path.join(dataDir, "usage-spool"),
+  redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+  redisBreakerCooldownMs: env.REDIS_BREAKER_COOLDOWN_MS,
+  portalAuth: portalAuthFromEnv(env, dataDir, logger),
+});
+// Redis subscriptions and the usage writer must be up before serving (fails fast otherwise).
+await services.enforcement.ready;
+// Partition maintenance (one instance at a time via an advisory lock).
+services.lifecycle.startJobs();
+const operatorPassword = await ensureOperatorPassword(services.auth, env, logger);
+const stopHealthChecks =
+  env.HEALTH_CHECK_INTERVAL_MS > 0
+    ? startHealthChecks(
+        services.health,
+        () => services.catalog.pools(),
+        env.HEALTH_CHECK_INTERVAL_MS,
+        logger,
+      )
+    : () => {};
+const app = createApp(services);
+
+const server = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, (info) => {
+  const base = `http://${env.HOST}:${info.port}`;
+  const key = boot ? boot.apiKey : "$CORTENSOR_API_KEY";
+  const lines = [
+    "",
+    `Portal gateway listening on ${base} (${dbHandle.kind}${stack ? `, ${stack.targets.length} embedded routers` : ""})`,
+  ];
+  if (boot) {
+    lines.push(
+      `Bootstrapped org "Dev Org" and operator ${env.PORTAL_BOOTSTRAP_EMAIL}.`,
+      "Your API key (shown once, store it now):",
+      `  ${boot.apiKey}`,
+    );
+  } else {
+    lines.push("Existing data reused; the API key was printed on first start.");
+  }
+  lines.push(`Console: ${base}/portal (operator console: ${base}/admin)`);
+  if (operatorPassword) {
+    lines.push(
+      `Operator sign-in: ${env.PORTAL_BOOTSTRAP_EMAIL} / ${operatorPassword} (shown once; change it under Profile)`,
+    );
+  }
+  lines.push(
+    "Try it:",
+    `  curl -s ${base}/v1/completions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" -d '{"model":"default","prompt":"Explain decentralized AI inference in one paragraph.","max_tokens":64}'`,
+    "",
+  );
+  process.stdout.write(`${lines.join("\n")}\n`);
+});
+server.on("error", (err: NodeJS.ErrnoException) => {
+  logger.fatal(
+    { err },
+    err.code === "EADDRINUSE" ? `port ${env.PORT} is already in use (set PORT)` : "server error",
+  );
+  void shutdown(1);
+});
+
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  // Readiness turns 503 first, so load balancers stop sending new work to this replica.
+  services.lifecycle.beginShutdown();
+  logger.info(
+    { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, delayMs: env.SHUTDOWN_DELAY_MS },
+    "shutting down: draining requests and flushing usage",
+  );
+  const force = setTimeout(() => {
+    logger.error("shutdown bound exceeded; exiting");
+    process.exit(1);
+  }, env.SHUTDOWN_TIMEOUT_MS);
+  force.unref();
+  // Stop accepting, let in-flight requests finish, then flush usage before closing the database.
+  await drainHttpServer(server, { delayMs: env.SHUTDOWN_DELAY_MS });
+  stopHealthChecks();
+  await services.close();
+  await stack?.close();
+  await dbHandle.close();
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));

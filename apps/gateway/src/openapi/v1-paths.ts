@@ -1,0 +1,226 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import {
+  AnthropicErrorResponse,
+  AnthropicMessage,
+  AnthropicMessagesRequest,
+  CompletionData,
+  CompletionRequest,
+  type ErrorCode,
+  HealthResponse,
+  ModelList,
+  OpenAIChatCompletion,
+  OpenAIChatCompletionRequest,
+  OpenAIErrorResponse,
+  okEnvelopeSchema,
+  UsageReport,
+} from "@portal/contracts";
+import type { z } from "zod";
+import { renderAnthropicError, renderOpenAIError } from "../services/compat/index.js";
+import { AUTH_FAILURES, failureResponses } from "./responses.js";
+
+/** Everything a completion route can fail with, whatever its wire format. */
+const COMPLETION_FAILURES = [
+  ...AUTH_FAILURES,
+  "invalid_request",
+  "invalid_json",
+  "payload_too_large",
+  "model_not_allowed",
+  "model_not_found",
+  "idempotency_conflict",
+  "insufficient_balance",
+  "rate_limited",
+  "quota_exceeded",
+  "pool_unavailable",
+  "upstream_error",
+  "upstream_timeout",
+] as const satisfies readonly ErrorCode[];
+
+/** Vendor-shaped failures, with the statuses the vendor renderer really answers. */
+function vendorFailures(
+  schema: z.ZodType,
+  vendor: string,
+  statusOf: (err: { code: ErrorCode; message: string }) => number,
+) {
+  const statuses = [...new Set(COMPLETION_FAILURES.map((code) => statusOf({ code, message: "" })))];
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: `${vendor} error object (so ${vendor} SDKs raise their matching exception).`,
+        content: { "application/json": { schema } },
+      },
+    ]),
+  );
+}
+
+const RATE_HEADERS = {
+  "X-Request-Id": {
+    description: "The request id (also in the envelope).",
+    schema: { type: "string" as const },
+  },
+  "X-Portal-Overhead-Ms": {
+    description: "Time spent in the gateway itself, upstream excluded.",
+    schema: { type: "string" as const },
+  },
+};
+
+/** Document the public customer API: health, probes, models, completions, chat, messages, usage. */
+export function registerV1Paths(app: OpenAPIHono): void {
+  const registry = app.openAPIRegistry;
+  registry.registerComponent("securitySchemes", "apiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "A Portal API key: `Authorization: Bearer cx_live_…` (or the `x-api-key` header).",
+  });
+
+  registry.registerPath({
+    method: "get",
+    path: "/health",
+    summary: "Gateway health and each pool's healthy/total router targets",
+    tags: ["Public"],
+    responses: {
+      200: { description: "Healthy", content: { "application/json": { schema: HealthResponse } } },
+    },
+  });
+
+  registry.registerPath({
+    method: "get",
+    path: "/v1/models",
+    summary: "Models this key may use (OpenAI list shape)",
+    tags: ["Public"],
+    security: [{ apiKey: [] }],
+    responses: {
+      200: {
+        description: "The models",
+        headers: RATE_HEADERS,
+        content: { "application/json": { schema: ModelList } },
+      },
+      ...failureResponses(AUTH_FAILURES),
+    },
+  });
+
+  registry.registerPath({
+    method: "post",
+    path: "/v1/completions",
+    summary: "Create a completion (Portal envelope; SSE envelopes with stream: true)",
+    description:
+      "Resolves the model alias to a managed router pool, forwards the prompt and answers the " +
+      "envelope `{request_id, status, model, router_pool, data, error}`. `timeout` must be greater " +
+      "than `precommit_timeout`. Unknown fields are refused.",
+    tags: ["Public"],
+    security: [{ apiKey: [] }],
+    request: {
+      body: { required: true, content: { "application/json": { schema: CompletionRequest } } },
+    },
+    responses: {
+      200: {
+        description: "The completion, priced, with timing",
+        headers: RATE_HEADERS,
+        content: {
+          "application/json": {
+            schema: okEnvelopeSchema(CompletionData).meta({ id: "CompletionEnvelope" }),
+          },
+        },
+      },
+      ...failureResponses(COMPLETION_FAILURES),
+    },
+  });
+
+  registry.registerPath({
+    method: "post",
+    path: "/v1/chat/completions",
+    summary: "Create a chat completion (OpenAI-compatible)",
+    description:
+      "The OpenAI Chat Completions shape: messages are rendered into the model's prompt " +
+      "template. With `stream: true` the answer is `text/event-stream` of " +
+      "`chat.completion.chunk` objects ending in `data: [DONE]`; " +
+      "`stream_options.include_usage` adds the usage chunk. Errors use OpenAI's error object.",
+    tags: ["Compatibility"],
+    security: [{ apiKey: [] }],
+    request: {
+      body: {
+        required: true,
+        content: { "application/json": { schema: OpenAIChatCompletionRequest } },
+      },
+    },
+    responses: {
+      200: {
+        description: "The chat completion (or its SSE stream with `stream: true`)",
+        headers: RATE_HEADERS,
+        content: {
+          "application/json": { schema: OpenAIChatCompletion },
+          "text/event-stream": { schema: { type: "string" } },
+        },
+      },
+      ...vendorFailures(OpenAIErrorResponse, "OpenAI", (e) => renderOpenAIError(e).status),
+    },
+  });
+
+  registry.registerPath({
+    method: "post",
+    path: "/v1/messages",
+    summary: "Create a message (Anthropic-compatible)",
+    description:
+      "The Anthropic Messages shape (`x-api-key` or Bearer auth). With `stream: true` the answer " +
+      "is Anthropic's named SSE events (`message_start` … `message_stop`). Errors use " +
+      "Anthropic's error object with `request_id`.",
+    tags: ["Compatibility"],
+    security: [{ apiKey: [] }],
+    request: {
+      body: {
+        required: true,
+        content: { "application/json": { schema: AnthropicMessagesRequest } },
+      },
+    },
+    responses: {
+      200: {
+        description: "The message (or its SSE stream with `stream: true`)",
+        headers: RATE_HEADERS,
+        content: {
+          "application/json": { schema: AnthropicMessage },
+          "text/event-stream": { schema: { type: "string" } },
+        },
+      },
+      ...vendorFailures(AnthropicErrorResponse, "Anthropic", (e) => renderAnthropicError(e).status),
+    },
+  });
+
+  registry.registerPath({
+    method: "get",
+    path: "/v1/usage",
+    summary: "The caller's own usage, limits, weekly allowance and balance",
+    tags: ["Public"],
+    security: [{ apiKey: [] }],
+    responses: {
+      200: {
+        description: "Usage report (Portal envelope)",
+        headers: RATE_HEADERS,
+        content: {
+          "application/json": {
+            schema: okEnvelopeSchema(UsageReport).meta({ id: "UsageEnvelope" }),
+          },
+        },
+      },
+      ...failureResponses(AUTH_FAILURES),
+    },
+  });
+
+  for (const [path, summary] of [
+    ["/livez", "Liveness: the process is up (no dependencies checked)"],
+    ["/readyz", "Readiness: database reachable and not draining (503 otherwise)"],
+  ] as const) {
+    registry.registerPath({
+      method: "get",
+      path,
+      summary,
+      tags: ["Operations"],
+      responses: {
+        200: { description: "Live / ready" },
+        503: {
+          description: "Not ready (draining or a dependency is down)",
+          content: { "application/json": { schema: { type: "object" } } },
+        },
+      },
+    });
+  }
+}

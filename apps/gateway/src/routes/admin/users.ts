@@ -1,0 +1,33 @@
+import { UpdatePlanBody, UpdateUserBody, UsersQuery } from "@portal/contracts";
+import { Hono } from "hono";
+import { ApiError } from "../../errors.js";
+import { parseJsonBody } from "../../lib/validate.js";
+import { listPlans, updatePlan } from "../../services/admin/plans.js";
+import { listUsers, updateUser } from "../../services/admin/users.js";
+import { invalidation } from "../../services/portal/invalidation.js";
+import type { AppEnv } from "../../types.js";
+import { actor, param } from "../portal/shared.js";
+
+/** /admin/api/users and /admin/api/plans: console access, operator role, plan limits. */
+export const userRoutes = new Hono<AppEnv>()
+  .get("/users", async (c) => {
+    const parsed = UsersQuery.safeParse(c.req.query());
+    if (!parsed.success) throw new ApiError("invalid_request", "Bad users query.");
+    return c.json({
+      data: await listUsers(c.get("services").db, parsed.data.q || undefined, parsed.data.limit),
+    });
+  })
+  .patch("/users/:userId", async (c) => {
+    const input = await parseJsonBody(c, UpdateUserBody);
+    return c.json(
+      await updateUser(c.get("services").db, actor(c, "operator"), param(c, "userId"), input),
+    );
+  })
+  .get("/plans", async (c) => c.json({ data: await listPlans(c.get("services").db) }))
+  .patch("/plans/:planId", async (c) => {
+    const input = await parseJsonBody(c, UpdatePlanBody);
+    const services = c.get("services");
+    const plan = await updatePlan(services.db, actor(c, "operator"), param(c, "planId"), input);
+    invalidation.plansChanged(services);
+    return c.json(plan);
+  });

@@ -1,0 +1,72 @@
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "../../errors.js";
+import { onError, renderError } from "../../middleware/error-handler.js";
+import type { ActorContext, OrgContext } from "../../services/portal/context.js";
+import {
+  ConflictError,
+  InvalidCredentialsError,
+  LoginThrottledError,
+  PermissionDeniedError,
+  ResourceNotFoundError,
+  RuleViolationError,
+} from "../../services/portal/errors.js";
+import type { AppEnv } from "../../types.js";
+
+/** Error handler of the portal and admin APIs: their domain errors, then the gateway's. */
+export function portalOnError(err: Error, c: Context<AppEnv>): Response {
+  if (err instanceof ResourceNotFoundError) {
+    return renderError(c, new ApiError("not_found", err.message, { resource: err.resource }));
+  }
+  if (err instanceof PermissionDeniedError) {
+    return renderError(c, new ApiError("forbidden", err.message));
+  }
+  if (err instanceof ConflictError) return renderError(c, new ApiError("conflict", err.message));
+  if (err instanceof RuleViolationError) {
+    return renderError(c, new ApiError("invalid_request", err.message, err.details));
+  }
+  if (err instanceof InvalidCredentialsError) {
+    return renderError(c, new ApiError("unauthorized", err.message));
+  }
+  if (err instanceof LoginThrottledError) {
+    return renderError(
+      c,
+      new ApiError(
+        "rate_limited",
+        err.message,
+        { scope: "login", retry_after: err.retryAfterSeconds },
+        { "Retry-After": String(err.retryAfterSeconds) },
+      ),
+    );
+  }
+  return onError(err, c);
+}
+
+/** Portal/admin request bodies are small; 64 KiB is plenty (templates included). */
+export const smallBody = bodyLimit({
+  maxSize: 64 * 1024,
+  onError: () => {
+    throw new ApiError("payload_too_large", "The request body exceeds 64 KiB.");
+  },
+});
+
+/** The signed-in actor (the auth middleware guarantees one). */
+export function actor(c: Context<AppEnv>, kind: "user" | "operator" = "user"): ActorContext {
+  const user = c.get("portalUser");
+  if (!user) throw new ApiError("unauthorized", "Sign in to continue.");
+  return { userId: user.id, kind, requestId: c.get("requestId") };
+}
+
+/** The actor inside the org named by the `:orgId` path parameter. */
+export function orgActor(c: Context<AppEnv>): OrgContext {
+  const orgId = c.req.param("orgId");
+  if (!orgId) throw new ApiError("not_found", "No such organization.");
+  return { ...actor(c), orgId };
+}
+
+/** A path parameter that the router guarantees is present. */
+export function param(c: Context<AppEnv>, name: string): string {
+  const value = c.req.param(name);
+  if (!value) throw new ApiError("not_found", `Missing ${name}.`);
+  return value;
+}

@@ -1,0 +1,257 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { eq, usageEvents } from "@portal/db";
+import { type RouterNodeHandle, startRouterNode } from "@portal/router";
+import { type MinerHandle, startMiner } from "@portal/router/miner";
+import OpenAI from "openai";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createTenant,
+  createTestGateway,
+  fundOrg,
+  type TestGateway,
+  type TestTenant,
+} from "../../../testing/harness.js";
+import { listen } from "../../../testing/sse.js";
+
+// The official OpenAI and Anthropic SDKs against the real gateway over HTTP, a real router and
+// a demo miner: what customers' code actually does.
+
+let gw: TestGateway;
+let router: RouterNodeHandle;
+let miner: MinerHandle;
+let server: { url: string; close(): Promise<void> };
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  gw = await createTestGateway();
+  router = await startRouterNode({
+    port: 0,
+    config: {
+      sessions: [{ id: 0, model: "demo", mode: "ephemeral", redundancy: 1 }],
+      default_session_id: 0,
+    },
+    logger: pino({ level: "silent" }),
+  });
+  miner = await startMiner({
+    routerWsUrl: router.wsUrl,
+    id: "m-sdk",
+    engine: "demo",
+    models: ["demo"],
+    demo: { tokenDelayMs: 0 },
+    logger: pino({ level: "silent" }),
+  });
+  tenant = await createTenant(gw, {
+    targets: [{ url: router.url }],
+    model: { promptTemplate: "<|im_start|>{prompt}" },
+  });
+  server = await listen(gw);
+});
+
+afterAll(async () => {
+  await server?.close();
+  await miner?.close();
+  await router?.close();
+  await gw?.close();
+});
+
+async function usageOf(requestId: string) {
+  await gw.services.usage.flush();
+  return gw.dbHandle.db.select().from(usageEvents).where(eq(usageEvents.requestId, requestId));
+}
+
+function openai(key = tenant.key) {
+  return new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0 });
+}
+function anthropic(key = tenant.key) {
+  return new Anthropic({ apiKey: key, baseURL: server.url, maxRetries: 0 });
+}
+
+describe("openai SDK against the gateway", () => {
+  it("completes a chat and records usage on the chat route", async () => {
+    const { data, response } = await openai()
+      .chat.completions.create({
+        model: tenant.alias,
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "Say hello." },
+        ],
+        max_tokens: 16,
+      })
+      .withResponse();
+    expect(data.object).toBe("chat.completion");
+    expect(data.model).toBe(tenant.alias);
+    expect(data.choices[0]?.message.role).toBe("assistant");
+    expect(data.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(data.usage?.completion_tokens).toBeGreaterThan(0);
+    const requestId = response.headers.get("x-request-id") ?? "";
+    const rows = await usageOf(requestId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      route: "/v1/chat/completions",
+      status: "ok",
+      stream: false,
+      completionTokens: data.usage?.completion_tokens,
+      promptTokens: data.usage?.prompt_tokens,
+    });
+  });
+
+  it("streams chat.completion.chunk deltas and the usage chunk when asked", async () => {
+    const stream = await openai().chat.completions.create({
+      model: tenant.alias,
+      messages: [{ role: "user", content: "Stream please." }],
+      max_tokens: 20,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    let finish: string | null | undefined;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      expect(chunk.object).toBe("chat.completion.chunk");
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(chunks).toBeGreaterThan(3);
+    expect(text.length).toBeGreaterThan(0);
+    expect(finish).toMatch(/^(stop|length)$/);
+    expect(usage?.completion_tokens).toBeGreaterThan(0);
+    expect(usage?.total_tokens).toBe((usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0));
+  });
+
+  it("lists the caller's models", async () => {
+    const ids: string[] = [];
+    for await (const m of openai().models.list()) ids.push(m.id);
+    expect(ids).toContain(tenant.alias);
+  });
+
+  it("raises the right error classes: bad key, unknown model, bad request, rate limit", async () => {
+    await expect(
+      openai("cx_live_0000000000000000000000000000000000000000").chat.completions.create({
+        model: tenant.alias,
+        messages: [{ role: "user", content: "x" }],
+      }),
+    ).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    const notFound = await openai()
+      .chat.completions.create({
+        model: "no-such-model",
+        messages: [{ role: "user", content: "x" }],
+      })
+      .catch((e: unknown) => e);
+    expect(notFound).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((notFound as InstanceType<typeof OpenAI.NotFoundError>).code).toBe("model_not_found");
+    await expect(
+      openai().chat.completions.create({ model: tenant.alias, messages: [] }),
+    ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+
+    const limited = await createTenant(gw, {
+      targets: [{ url: router.url }],
+      key: { rpmLimit: 1 },
+    });
+    const client = openai(limited.key);
+    await client.chat.completions.create({
+      model: limited.alias,
+      messages: [{ role: "user", content: "one" }],
+      max_tokens: 4,
+    });
+    const err = await client.chat.completions
+      .create({ model: limited.alias, messages: [{ role: "user", content: "two" }], max_tokens: 4 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const rate = err as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(rate.code).toBe("rate_limit_exceeded");
+    expect(Number(rate.headers?.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("an empty prepaid balance is insufficient_quota, which the SDK must not retry", async () => {
+    const broke = await createTenant(gw, { targets: [{ url: router.url }], plan: "prepaid" });
+    await fundOrg(gw, broke.orgId, 0n);
+    const err = await openai(broke.key)
+      .chat.completions.create({ model: broke.alias, messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const quota = err as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(quota.code).toBe("insufficient_quota");
+    expect(quota.headers?.get("x-should-retry")).toBe("false");
+  });
+});
+
+describe("@anthropic-ai/sdk against the gateway", () => {
+  it("creates a message", async () => {
+    const msg = await anthropic().messages.create({
+      model: tenant.alias,
+      max_tokens: 16,
+      system: "Be brief.",
+      messages: [{ role: "user", content: "Say hello." }],
+    });
+    expect(msg.type).toBe("message");
+    expect(msg.role).toBe("assistant");
+    expect(msg.model).toBe(tenant.alias);
+    const block = msg.content[0];
+    expect(block?.type).toBe("text");
+    expect(block?.type === "text" && block.text.length > 0).toBe(true);
+    expect(msg.usage.output_tokens).toBeGreaterThan(0);
+    expect(msg.stop_reason).toMatch(/^(end_turn|max_tokens)$/);
+  });
+
+  it("streams message events and the final message carries usage", async () => {
+    const stream = anthropic().messages.stream({
+      model: tenant.alias,
+      max_tokens: 20,
+      messages: [{ role: "user", content: "Stream please." }],
+    });
+    let text = "";
+    stream.on("text", (delta) => {
+      text += delta;
+    });
+    const final = await stream.finalMessage();
+    expect(text.length).toBeGreaterThan(0);
+    const block = final.content[0];
+    expect(block?.type === "text" ? block.text : null).toBe(text);
+    expect(final.usage.output_tokens).toBeGreaterThan(0);
+    expect(final.usage.input_tokens).toBeGreaterThan(0);
+  });
+
+  it("raises the right error classes: bad key, unknown model, rate limit", async () => {
+    await expect(
+      anthropic("cx_live_0000000000000000000000000000000000000000").messages.create({
+        model: tenant.alias,
+        max_tokens: 8,
+        messages: [{ role: "user", content: "x" }],
+      }),
+    ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+    const nf = await anthropic()
+      .messages.create({ model: "nope", max_tokens: 8, messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(nf).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((nf as InstanceType<typeof Anthropic.NotFoundError>).requestID).toMatch(/^req_/);
+    await expect(
+      anthropic().messages.create({
+        model: tenant.alias,
+        max_tokens: 8,
+        messages: [],
+      }),
+    ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+
+    const limited = await createTenant(gw, {
+      targets: [{ url: router.url }],
+      key: { rpmLimit: 1 },
+    });
+    const client = anthropic(limited.key);
+    await client.messages.create({
+      model: limited.alias,
+      max_tokens: 4,
+      messages: [{ role: "user", content: "one" }],
+    });
+    await expect(
+      client.messages.create({
+        model: limited.alias,
+        max_tokens: 4,
+        messages: [{ role: "user", content: "two" }],
+      }),
+    ).rejects.toBeInstanceOf(Anthropic.RateLimitError);
+  });
+});

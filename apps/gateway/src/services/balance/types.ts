@@ -1,0 +1,40 @@
+/** A prepaid org's live balance, all integer micro-USD. available = credits − spent − reserved. */
+export interface BalanceSnapshot {
+  /** Every non-usage ledger entry (purchases, grants, refunds, adjustments), from Postgres. */
+  credits: bigint;
+  /** Settled usage charges (ahead of the ledger by whatever the usage queue still holds). */
+  spent: bigint;
+  /** Reservations of requests in flight. */
+  reserved: bigint;
+}
+
+export interface BalanceSeed {
+  credits: bigint;
+  spent: bigint;
+  /** Number of non-usage ledger entries: credits only ever grow in entries (append-only). */
+  watermark: number;
+}
+
+/** Which store holds a reservation (a failover store answers from Redis or from its fallback). */
+export type ReservationVia = "primary" | "fallback";
+
+export type ReserveResult =
+  | { kind: "reserved"; via?: ReservationVia }
+  | { kind: "insufficient"; available: bigint }
+  | { kind: "missing" };
+
+/**
+ * The hot-path balance mirror: atomic reserve / settle / release. Redis (Lua) when configured,
+ * in process otherwise, same semantics; the ledger in Postgres stays the source of truth.
+ */
+export interface BalanceStore {
+  reserve(orgId: string, amount: bigint): Promise<ReserveResult>;
+  /** Turn a reservation into a charge of `charge` (≤ reserved) and free the rest. */
+  settle(orgId: string, reserved: bigint, charge: bigint, via?: ReservationVia): Promise<void>;
+  release(orgId: string, reserved: bigint, via?: ReservationVia): Promise<void>;
+  /** Create the mirror from the ledger unless it already exists. */
+  seed(orgId: string, seed: BalanceSeed): Promise<void>;
+  /** Replace the credits total when `watermark` is at least the stored one. */
+  setCredits(orgId: string, credits: bigint, watermark: number): Promise<void>;
+  snapshot(orgId: string): Promise<BalanceSnapshot | null>;
+}

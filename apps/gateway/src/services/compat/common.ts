@@ -1,0 +1,147 @@
+import type { CompletionRequest, ErrorCode, FinishReason } from "@portal/contracts";
+import type { z } from "zod";
+import type { ChatTranscript } from "./chat-prompt.js";
+
+/**
+ * A failure in our own catalogue terms. `ApiError` satisfies it structurally, so a route can
+ * hand whatever it caught (after `toApiError` for domain errors) to a vendor error renderer.
+ */
+export interface CatalogError {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown> | undefined;
+  /** Headers that belong to the failure (Retry-After, X-RateLimit-*); passed through. */
+  headers?: Record<string, string> | undefined;
+}
+
+/** What a vendor error renderer returns: write exactly this status, body and headers. */
+export interface CompatErrorResponse<B> {
+  status: number;
+  body: B;
+  headers: Record<string, string>;
+}
+
+export type CompatParseResult<T> = { ok: true; value: T } | { ok: false; error: CatalogError };
+
+/** Our finish reasons, as the router chunks and `CompletionData` carry them. */
+export type OurFinishReason = z.infer<typeof FinishReason>;
+
+/** Token counts in our (= OpenAI's) field names; `data.usage` and router usage both fit. */
+export interface TokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/**
+ * A vendor request translated into ours. The prompt is not here: the caller renders `chat` with
+ * the model's `promptTemplate` (known only after alias resolution) and calls `toCompletionRequest`.
+ */
+export interface CompatRequest {
+  /** `CompletionRequest` fields other than `prompt` and `stream`. */
+  completion: Omit<CompletionRequest, "prompt" | "stream">;
+  /** The conversation, normalized across vendors. */
+  chat: ChatTranscript;
+  stream: boolean;
+  /** OpenAI `stream_options.include_usage`: send the trailing usage chunk. Always false for Anthropic (its stream always carries usage). */
+  includeUsage: boolean;
+}
+
+/** Join a parsed compat request and the rendered prompt into our own completion request. */
+export function toCompletionRequest(req: CompatRequest, prompt: string): CompletionRequest {
+  return { ...req.completion, prompt, stream: req.stream };
+}
+
+export interface IssueSummary {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** Parse a raw body as JSON and validate it; failures come back as catalogue errors. */
+export function parseJsonWith<S extends z.ZodType>(
+  rawBody: string,
+  schema: S,
+): CompatParseResult<z.infer<S>> {
+  if (rawBody.trim() === "") {
+    return fail("invalid_json", "The request body is empty; send a JSON object.");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch (err) {
+    return fail("invalid_json", `The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issues = summarizeIssues(parsed.error.issues);
+  const first = issues[0];
+  const summary = first ? `${first.path ? `${first.path}: ` : ""}${first.message}` : "invalid body";
+  return fail("invalid_request", `Invalid request: ${summary}`, { issues });
+}
+
+function fail(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): { ok: false; error: CatalogError } {
+  return { ok: false, error: details ? { code, message, details } : { code, message } };
+}
+
+/**
+ * Flatten zod issues into `{path, code, message}`. A failed union (string | parts[]) is replaced
+ * by the issues of the one branch whose root type matched, so a bad content part reads
+ * "messages.1.content.0.type: content part type 'image_url' is not supported…" rather than
+ * "Invalid input".
+ */
+export function summarizeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): IssueSummary[] {
+  const out: IssueSummary[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      const plausible = issue.errors.filter((branch) => !isRootTypeMismatch(branch));
+      const only = plausible.length === 1 ? plausible[0] : undefined;
+      if (only) {
+        out.push(...summarizeIssues(only, path));
+        continue;
+      }
+      if (plausible.length === 0) {
+        const expected = issue.errors
+          .flatMap((branch) => branch.map((i) => (i.code === "invalid_type" ? i.expected : null)))
+          .filter((e): e is NonNullable<typeof e> => e !== null);
+        out.push({
+          path: path.map(String).join("."),
+          code: "invalid_type",
+          message: `expected ${[...new Set(expected)].join(" or ")}`,
+        });
+        continue;
+      }
+    }
+    out.push({ path: path.map(String).join("."), code: issue.code, message: issue.message });
+  }
+  return out;
+}
+
+function isRootTypeMismatch(branch: readonly z.core.$ZodIssue[]): boolean {
+  return branch.length === 1 && branch[0]?.code === "invalid_type" && branch[0].path.length === 0;
+}
+
+/** Map our finish reason to OpenAI's: only a token-limit cut is `length`. */
+export function toOpenAIFinishReason(reason: OurFinishReason | null): "stop" | "length" {
+  return reason === "length" ? "length" : "stop";
+}
+
+/** One SSE event; `event:` only when named (Anthropic names every event, OpenAI none). */
+export function sseFrame(data: string, event?: string): string {
+  return event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`;
+}
+
+/** An SSE comment; both SDKs' parsers skip it. Send while waiting for the first token. */
+export const SSE_KEEP_ALIVE = ": keep-alive\n\n";
+
+/** Drop keys whose value is undefined, so optional fields stay absent rather than `undefined`. */
+export function dropUndefined<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,390 @@
+import {
+  COMPLETION_LIMITS,
+  type CompletionData,
+  type CompletionRequest,
+  computeCostMicros,
+  type ErrorCode,
+  FinishReason,
+  formatMicrosUsd,
+  type RouterCompletionRequest,
+  type RouterCompletionResponse,
+} from "@portal/contracts";
+import type { NewUsageEvent } from "@portal/db";
+import {
+  InvalidCompletionError,
+  ModelNotAllowedError,
+  ModelNotFoundError,
+  NoHealthyTargetError,
+  UpstreamFailedError,
+  UpstreamTimeoutError,
+} from "../domain-errors.js";
+import { countTokens } from "../lib/tokens.js";
+import type { ModelRoute, TargetInfo } from "./catalog.js";
+import type { KeyRecord } from "./key-store.js";
+import type { Services } from "./services.js";
+import { TargetUnavailableError } from "./upstream/router-client.js";
+
+export interface CompletionContext {
+  requestId: string;
+  key: KeyRecord;
+  /** performance.now() when the request arrived. */
+  receivedAt: number;
+  route: string;
+}
+
+/** Resolve a public alias for this key's org, enforcing the org's model entitlements. */
+export async function resolveModelRoute(
+  services: Services,
+  key: KeyRecord,
+  alias: string,
+): Promise<ModelRoute> {
+  const route = await services.catalog.resolve(alias);
+  if (!route) throw new ModelNotFoundError(alias);
+  if (!(await services.catalog.isAllowed(route.model, key.planId, key.orgId))) {
+    throw new ModelNotAllowedError(alias);
+  }
+  return route;
+}
+
+/** Render the customer prompt into the model's template (`{prompt}` placeholder). */
+export function renderPrompt(template: string, prompt: string): string {
+  return template.includes("{prompt}")
+    ? template.split("{prompt}").join(prompt)
+    : `${template}${prompt}`;
+}
+
+/** A validated completion, ready to forward: the router body and what pricing needs. */
+export interface CompletionPlan {
+  body: RouterCompletionRequest;
+  maxTokens: number;
+  /** Upstream timeout bound (timeout + precommit_timeout + margin). */
+  timeoutMs: number;
+  /** Exact prompt token count when it was needed (long prompts); else null. */
+  promptTokens: number | null;
+}
+
+/** Check the request against the model (max_tokens, context) and build the router body. */
+export function planCompletion(
+  services: Services,
+  args: {
+    ctx: CompletionContext;
+    input: CompletionRequest;
+    route: ModelRoute;
+    /** A prompt already rendered with the model's template (chat routes render messages). */
+    renderedPrompt?: string;
+  },
+): CompletionPlan {
+  const { ctx, input, route } = args;
+  const { model } = route;
+  const maxTokens = input.max_tokens ?? model.defaultMaxTokens;
+  if (maxTokens > model.maxMaxTokens) {
+    throw new InvalidCompletionError(
+      `max_tokens (${maxTokens}) exceeds the maximum of ${model.maxMaxTokens} for model '${model.alias}'.`,
+      { field: "max_tokens", maximum: model.maxMaxTokens },
+    );
+  }
+  const prompt = args.renderedPrompt ?? renderPrompt(model.promptTemplate, input.prompt);
+  const budget = model.contextLength - maxTokens;
+  let promptTokens: number | null = null;
+  // Every token is at least one character, so short prompts need no tokenizing at all.
+  if (prompt.length > budget) {
+    promptTokens = countTokens(prompt);
+    if (promptTokens > budget) {
+      throw new InvalidCompletionError(
+        `The prompt (${promptTokens} tokens) plus max_tokens (${maxTokens}) exceeds the context length of ${model.contextLength} for model '${model.alias}'.`,
+        {
+          field: "prompt",
+          prompt_tokens: promptTokens,
+          max_tokens: maxTokens,
+          context_length: model.contextLength,
+        },
+      );
+    }
+  }
+
+  const timeout = input.timeout ?? COMPLETION_LIMITS.defaultTimeoutSeconds;
+  const precommit = input.precommit_timeout ?? COMPLETION_LIMITS.defaultPrecommitTimeoutSeconds;
+  const timeoutMs = (timeout + precommit) * 1000 + services.config.upstreamMarginMs;
+  const body = {
+    prompt,
+    max_tokens: maxTokens,
+    temperature: input.temperature,
+    top_p: input.top_p,
+    top_k: input.top_k,
+    presence_penalty: input.presence_penalty,
+    frequency_penalty: input.frequency_penalty,
+    stop: input.stop,
+    timeout,
+    precommit_timeout: precommit,
+    stream: false,
+    client_reference: ctx.requestId,
+  };
+  return { body, maxTokens, timeoutMs, promptTokens };
+}
+
+/** Prompt tokens for pricing a reservation (counted once, only when a balance needs it). */
+export function promptTokensOf(plan: CompletionPlan): number {
+  if (plan.promptTokens === null) plan.promptTokens = countTokens(plan.body.prompt);
+  return plan.promptTokens;
+}
+
+/**
+ * Prepaid settlement: `charge` turns the real cost into what is charged (pure), `commit` books
+ * it. Split so the booking and the usage append go to Redis in one round trip.
+ */
+export interface SettleCost {
+  charge(costMicros: bigint): bigint;
+  commit(costMicros: bigint): Promise<unknown>;
+}
+
+/** The settlement of a prepaid reservation, or none for postpaid/free keys. */
+export function settleReservation(
+  reservation: {
+    chargeFor(costMicros: bigint): bigint;
+    settle(costMicros: bigint): Promise<unknown>;
+  } | null,
+): SettleCost | undefined {
+  if (!reservation) return undefined;
+  return {
+    charge: (cost) => reservation.chargeFor(cost),
+    commit: (cost) => reservation.settle(cost),
+  };
+}
+
+/**
+ * Forward a planned completion to the model's pool, failing over between targets only while
+ * no router has accepted the task, then price it, settle it and append its usage entry (before
+ * the caller answers: the entry is durable when this resolves).
+ */
+export async function dispatchCompletion(
+  services: Services,
+  args: {
+    ctx: CompletionContext;
+    plan: CompletionPlan;
+    route: ModelRoute;
+    settle?: SettleCost | undefined;
+    /** Work to issue in the same tick as the settlement (one pipelined Redis round trip). */
+    alongside?: (totalTokens: number) => Array<Promise<unknown>>;
+  },
+): Promise<CompletionData> {
+  const { ctx, plan, route } = args;
+  const { body, timeoutMs } = plan;
+  const targets = services.selector.order(route.pool);
+  if (targets.length === 0) throw new NoHealthyTargetError(route.pool.name);
+  const dispatchedAt = performance.now();
+  let lastUnavailable: TargetUnavailableError | undefined;
+  for (const target of targets) {
+    const release = services.selector.acquire(target);
+    const startedAt = performance.now();
+    try {
+      const response = await services.routers.complete(target, body, timeoutMs);
+      const upstreamMs = performance.now() - startedAt;
+      return await finish(services, {
+        ctx,
+        route,
+        target,
+        response,
+        dispatchedAt,
+        upstreamMs,
+        settle: args.settle,
+        alongside: args.alongside,
+      });
+    } catch (err) {
+      if (err instanceof TargetUnavailableError) {
+        lastUnavailable = err;
+        services.metrics.upstreamFailures.inc({
+          pool: route.pool.name,
+          target: target.id,
+          reason: "unavailable",
+        });
+        services.logger.warn(
+          { requestId: ctx.requestId, targetId: target.id, reason: err.reason },
+          "target unavailable, trying next",
+        );
+        continue;
+      }
+      const code: ErrorCode =
+        err instanceof UpstreamTimeoutError ? "upstream_timeout" : "upstream_error";
+      if (err instanceof UpstreamFailedError) {
+        services.logger.error({ requestId: ctx.requestId, ...err.internal }, "upstream failed");
+      }
+      services.metrics.upstreamFailures.inc({
+        pool: route.pool.name,
+        target: target.id,
+        reason: code,
+      });
+      await recordUsage(services, {
+        ctx,
+        route,
+        target,
+        chargeMicros: 0n,
+        status: "failed",
+        errorCode: code,
+        promptTokens: 0,
+        completionTokens: 0,
+        costMicros: 0n,
+        upstreamMs: performance.now() - startedAt,
+      });
+      throw err;
+    } finally {
+      release();
+    }
+  }
+  services.logger.warn(
+    { requestId: ctx.requestId, pool: route.pool.name, last: lastUnavailable?.reason },
+    "no target accepted the request",
+  );
+  throw new NoHealthyTargetError(route.pool.name);
+}
+
+async function finish(
+  services: Services,
+  args: {
+    ctx: CompletionContext;
+    route: ModelRoute;
+    target: TargetInfo;
+    response: RouterCompletionResponse;
+    dispatchedAt: number;
+    upstreamMs: number;
+    settle: SettleCost | undefined;
+    alongside: ((totalTokens: number) => Array<Promise<unknown>>) | undefined;
+  },
+): Promise<CompletionData> {
+  const { ctx, route, target, response, dispatchedAt, upstreamMs } = args;
+  const { model } = route;
+  const usage = response.usage;
+  const { cost } = await recordCompletionUsage(services, {
+    ctx,
+    route,
+    target,
+    usage,
+    settle: args.settle,
+    upstreamMs,
+    status: "ok",
+    errorCode: null,
+    stream: false,
+    alongside: args.alongside,
+  });
+  const totalMs = performance.now() - ctx.receivedAt;
+  return {
+    // Our own id: the router's task id and session never reach customers.
+    id: `cmpl_${ctx.requestId.slice(4)}`,
+    object: "text_completion",
+    created: Math.floor(Date.now() / 1000),
+    model: model.alias,
+    choices: response.choices.map((c) => ({
+      index: c.index,
+      text: c.text,
+      finish_reason: FinishReason.safeParse(c.finish_reason).data ?? "stop",
+    })),
+    usage: {
+      prompt_tokens: usage.prompt_tokens,
+      completion_tokens: usage.completion_tokens,
+      total_tokens: usage.prompt_tokens + usage.completion_tokens,
+      cost,
+    },
+    timing: {
+      queue_ms: round(dispatchedAt - ctx.receivedAt),
+      upstream_ms: round(upstreamMs),
+      total_ms: round(totalMs),
+    },
+  };
+}
+
+/**
+ * Price a finished (or cancelled, or failed-mid-stream) completion, settle a prepaid
+ * reservation, count tokens and append the usage entry; resolves once both are durable.
+ * Failed requests pass no `settle`: they cost the customer nothing.
+ */
+export async function recordCompletionUsage(
+  services: Services,
+  args: {
+    ctx: CompletionContext;
+    route: ModelRoute;
+    target: TargetInfo;
+    usage: { prompt_tokens: number; completion_tokens: number };
+    settle: SettleCost | undefined;
+    upstreamMs: number;
+    status: NewUsageEvent["status"];
+    errorCode: ErrorCode | null;
+    stream: boolean;
+    /** Work to issue in the same tick as the settlement and the append. */
+    alongside?: ((totalTokens: number) => Array<Promise<unknown>>) | undefined;
+  },
+): Promise<{ costMicros: bigint; cost: { amount: string; currency: "USD" } }> {
+  const { ctx, route, target, usage, status } = args;
+  const { model } = route;
+  const billable = status !== "failed";
+  const fullCost = billable
+    ? computeCostMicros(
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        model.inputPriceMicros,
+        model.outputPriceMicros,
+      )
+    : 0n;
+  // Prepaid: what the balance was charged (never above the reservation) is the request's cost.
+  const chargeMicros = billable && args.settle ? args.settle.charge(fullCost) : 0n;
+  const costMicros = billable && args.settle ? chargeMicros : fullCost;
+  const booked = billable ? args.settle?.commit(fullCost) : undefined;
+  services.metrics.tokens.inc({ model: model.alias, kind: "prompt" }, usage.prompt_tokens);
+  services.metrics.tokens.inc({ model: model.alias, kind: "completion" }, usage.completion_tokens);
+  const appended = recordUsage(services, {
+    ctx,
+    route,
+    target,
+    chargeMicros,
+    status,
+    errorCode: args.errorCode,
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    costMicros,
+    upstreamMs: args.upstreamMs,
+    stream: args.stream,
+  });
+  const extra = args.alongside?.(usage.prompt_tokens + usage.completion_tokens) ?? [];
+  await Promise.all([booked, appended, ...extra]);
+  return { costMicros, cost: { amount: formatMicrosUsd(costMicros), currency: "USD" } };
+}
+
+function recordUsage(
+  services: Services,
+  args: {
+    ctx: CompletionContext;
+    route: ModelRoute;
+    target: TargetInfo;
+    chargeMicros: bigint;
+    status: NewUsageEvent["status"];
+    errorCode: ErrorCode | null;
+    promptTokens: number;
+    completionTokens: number;
+    costMicros: bigint;
+    upstreamMs: number;
+    stream?: boolean;
+  },
+): Promise<void> {
+  const { ctx, route, target } = args;
+  const event: NewUsageEvent = {
+    requestId: ctx.requestId,
+    orgId: ctx.key.orgId,
+    apiKeyId: ctx.key.keyId,
+    modelAlias: route.model.alias,
+    routerPool: route.pool.name,
+    routerTargetId: target.id,
+    route: ctx.route,
+    status: args.status,
+    errorCode: args.errorCode,
+    promptTokens: args.promptTokens,
+    completionTokens: args.completionTokens,
+    costMicros: args.costMicros,
+    latencyMs: Math.round(performance.now() - ctx.receivedAt),
+    upstreamMs: Math.round(args.upstreamMs),
+    stream: args.stream ?? false,
+    createdAt: new Date(),
+  };
+  return services.usage.append({ event, chargeMicros: args.chargeMicros });
+}
+
+function round(ms: number): number {
+  return Math.max(0, Math.round(ms * 10) / 10);
+}

@@ -1,0 +1,170 @@
+import { QuotaExceededError, RateLimitedError, type RateLimitInfo } from "../../domain-errors.js";
+import type { KeyRecord } from "../key-store.js";
+import type { LimitCheck, LimitDecision, Limiter, LimitState } from "./types.js";
+
+const MINUTE = 60_000;
+const WEEK = 7 * 86_400_000;
+const CONCURRENCY_ID = (keyId: string) => `k:${keyId}:conc`;
+const TOKENS_ORG = "o:tpm";
+const TOKENS_KEY = (keyId: string) => `k:${keyId}:tpm`;
+
+/** Monday 00:00 UTC of the ISO week containing `now` (epoch ms). */
+export function isoWeekStart(now: number): number {
+  const d = new Date(now);
+  const day = (d.getUTCDay() + 6) % 7; // Monday = 0
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - day);
+}
+
+/** Every limit that applies to one request of this key. Counters are tagged by org. */
+export function limitChecks(key: KeyRecord, now: number, leaseTtlMs: number): LimitCheck[] {
+  const l = key.limits;
+  const checks: LimitCheck[] = [
+    {
+      kind: "window",
+      scope: "key_requests_per_minute",
+      id: `k:${key.keyId}:rpm`,
+      limit: l.keyRequestsPerMinute,
+      cost: 1,
+      windowMs: MINUTE,
+    },
+    {
+      kind: "window",
+      scope: "org_requests_per_minute",
+      id: "o:rpm",
+      limit: l.orgRequestsPerMinute,
+      cost: 1,
+      windowMs: MINUTE,
+    },
+    // Tokens are unknown until the answer: admit while the window has room, add the real count
+    // afterwards (documented: concurrent requests can overshoot by their own tokens).
+    {
+      kind: "window",
+      scope: "org_tokens_per_minute",
+      id: TOKENS_ORG,
+      limit: l.orgTokensPerMinute,
+      cost: 0,
+      windowMs: MINUTE,
+    },
+  ];
+  if (l.keyTokensPerMinute !== null) {
+    checks.push({
+      kind: "window",
+      scope: "key_tokens_per_minute",
+      id: TOKENS_KEY(key.keyId),
+      limit: l.keyTokensPerMinute,
+      cost: 0,
+      windowMs: MINUTE,
+    });
+  }
+  checks.push({
+    kind: "concurrency",
+    scope: "key_concurrency",
+    id: CONCURRENCY_ID(key.keyId),
+    limit: l.keyConcurrency,
+    ttlMs: leaseTtlMs,
+  });
+  if (l.weeklyAllowance !== null) {
+    checks.push({
+      kind: "period",
+      scope: "org_weekly_allowance",
+      id: "o:wk",
+      limit: l.weeklyAllowance,
+      cost: 1,
+      periodStartMs: isoWeekStart(now),
+      periodMs: WEEK,
+    });
+  }
+  return checks;
+}
+
+/** The request-count limit with the least room: what X-RateLimit-* describe. */
+export function headlineLimit(states: LimitState[]): RateLimitInfo | null {
+  let best: LimitState | null = null;
+  for (const s of states) {
+    if (s.scope === "key_concurrency" || s.scope.endsWith("tokens_per_minute")) continue;
+    if (!best || s.remaining < best.remaining) best = s;
+  }
+  return best ? toInfo(best) : null;
+}
+
+function toInfo(s: LimitState): RateLimitInfo {
+  return { limit: s.limit, remaining: s.remaining, reset: Math.ceil(s.resetAtMs / 1000) };
+}
+
+/** An admitted request: its limit headers, and what to do when it ends. */
+export interface Admission {
+  info: RateLimitInfo | null;
+  /** Free the concurrency slot; safe to call more than once. */
+  release(): Promise<void>;
+  /** Count the request's real tokens in the token windows. */
+  recordTokens(tokens: number): Promise<void>;
+}
+
+/**
+ * Run the one limit decision for a request; throws `RateLimitedError` / `QuotaExceededError`
+ * when refused (nothing counted), returns the admission otherwise.
+ */
+export async function admit(
+  limiter: Limiter,
+  args: { key: KeyRecord; requestId: string; leaseTtlMs: number; now?: number },
+): Promise<Admission> {
+  const now = args.now ?? Date.now();
+  const { key } = args;
+  const checks = limitChecks(key, now, args.leaseTtlMs);
+  const decision = await limiter.admit({ tag: key.orgId, checks, lease: args.requestId, now });
+  if (!decision.allowed) throw refusal(decision);
+  let released = false;
+  return {
+    info: headlineLimit(decision.states),
+    release: async () => {
+      if (released) return;
+      released = true;
+      await limiter.release(key.orgId, CONCURRENCY_ID(key.keyId), args.requestId);
+    },
+    recordTokens: async (tokens) => {
+      if (tokens <= 0) return;
+      // Issued together: one pipelined round trip.
+      await Promise.all([
+        limiter.addToWindow(key.orgId, TOKENS_ORG, tokens, MINUTE),
+        key.limits.keyTokensPerMinute !== null
+          ? limiter.addToWindow(key.orgId, TOKENS_KEY(key.keyId), tokens, MINUTE)
+          : undefined,
+      ]);
+    },
+  };
+}
+
+/** Current state of every limit of a key without counting anything (GET /v1/usage). */
+export async function peekLimits(
+  limiter: Limiter,
+  key: KeyRecord,
+  now = Date.now(),
+): Promise<LimitState[]> {
+  const checks = limitChecks(key, now, 1);
+  const decision = await limiter.admit({
+    tag: key.orgId,
+    checks,
+    lease: "peek",
+    now,
+    dryRun: true,
+  });
+  return decision.states;
+}
+
+function refusal(decision: LimitDecision): Error {
+  const r = decision.refused;
+  if (!r) return new Error("limit decision refused without a reason");
+  const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+  const info: RateLimitInfo = {
+    limit: r.limit,
+    remaining: 0,
+    reset: Math.ceil((Date.now() + r.retryAfterMs) / 1000),
+  };
+  if (r.scope === "org_weekly_allowance") {
+    return new QuotaExceededError(r.limit, new Date(r.resetAtMs), {
+      ...info,
+      reset: Math.ceil(r.resetAtMs / 1000),
+    });
+  }
+  return new RateLimitedError(r.scope, r.limit, retryAfterSeconds, info);
+}

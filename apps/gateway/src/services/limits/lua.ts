@@ -1,0 +1,110 @@
+/**
+ * One decision = one script run: read every counter, refuse if any check fails (nothing is
+ * counted), otherwise count all of them. KEYS are declared per check and share one hash tag, so
+ * the script is valid on Redis Cluster. The arithmetic mirrors `memory-limiter.ts` line by line;
+ * the shared test suite holds the two to the same answers.
+ *
+ * ARGV: now, dryRun (0|1), lease, nChecks, then per check: kind, limit, cost, p1, p2
+ *   window:      p1 = windowMs            KEYS: current cell, previous cell
+ *   period:      p1 = periodStartMs, p2 = periodMs   KEYS: counter
+ *   concurrency: p1 = ttlMs               KEYS: lease zset
+ * Returns: allowed, refusedIndex (1-based, 0 = none), retryAfterMs, then per check
+ *   used, remaining, resetAtMs.
+ */
+export const ADMIT_LUA = `
+local now = tonumber(ARGV[1])
+local dry = ARGV[2] == '1'
+local lease = ARGV[3]
+local n = tonumber(ARGV[4])
+local checks = {}
+local ki = 1
+local ai = 5
+local refused = 0
+local retry = 0
+for i = 1, n do
+  local c = { kind = ARGV[ai], limit = tonumber(ARGV[ai + 1]), cost = tonumber(ARGV[ai + 2]),
+    p1 = tonumber(ARGV[ai + 3]), p2 = tonumber(ARGV[ai + 4]) }
+  ai = ai + 5
+  local need = c.cost
+  if need < 1 then need = 1 end
+  if c.kind == 'window' then
+    c.cur = KEYS[ki]; c.prev = KEYS[ki + 1]; ki = ki + 2
+    local w = c.p1
+    local elapsed = now % w
+    local cur = tonumber(redis.call('GET', c.cur) or '0')
+    local prev = tonumber(redis.call('GET', c.prev) or '0')
+    c.curv = cur; c.prevv = prev
+    c.est = prev * (w - elapsed) / w + cur
+    c.ok = c.est + need <= c.limit
+    c.reset = now - elapsed + w
+    if not c.ok then
+      local t = c.limit - need
+      if t < 0 then
+        c.retry = 2 * w
+      elseif cur <= t then
+        c.retry = math.ceil(w - (t - cur) * w / prev - elapsed)
+      else
+        c.retry = math.ceil((w - elapsed) + (w - t * w / cur))
+      end
+      if c.retry < 1 then c.retry = 1 end
+    end
+  elseif c.kind == 'period' then
+    c.key = KEYS[ki]; ki = ki + 1
+    c.v = tonumber(redis.call('GET', c.key) or '0')
+    c.est = c.v
+    c.ok = c.v + need <= c.limit
+    c.reset = c.p1 + c.p2
+    if not c.ok then c.retry = c.reset - now; if c.retry < 1 then c.retry = 1 end end
+  else
+    c.key = KEYS[ki]; ki = ki + 1
+    local held = redis.call('ZCOUNT', c.key, '(' .. now, '+inf')
+    c.est = held
+    c.ok = held + 1 <= c.limit
+    local first = redis.call('ZRANGEBYSCORE', c.key, '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+    if first[2] then c.reset = tonumber(first[2]) else c.reset = now end
+    if not c.ok then c.retry = 1000 end
+  end
+  if (not c.ok) and refused == 0 then refused = i; retry = c.retry end
+  checks[i] = c
+end
+local apply = refused == 0 and not dry
+local out = { refused == 0 and 1 or 0, refused, retry }
+for i = 1, n do
+  local c = checks[i]
+  local used = c.est
+  if apply then
+    if c.kind == 'window' then
+      if c.cost > 0 then
+        redis.call('INCRBY', c.cur, c.cost)
+        redis.call('PEXPIRE', c.cur, 2 * c.p1)
+      end
+      used = c.est + c.cost
+    elseif c.kind == 'period' then
+      redis.call('INCRBY', c.key, c.cost)
+      redis.call('PEXPIRE', c.key, c.p2 + 86400000)
+      used = c.est + c.cost
+    else
+      redis.call('ZREMRANGEBYSCORE', c.key, '-inf', now)
+      redis.call('ZADD', c.key, now + c.p1, lease)
+      -- Relative expiry (the clock in ARGV may be injected): the set outlives its longest lease.
+      if redis.call('PTTL', c.key) < c.p1 + 1000 then redis.call('PEXPIRE', c.key, c.p1 + 1000) end
+      used = c.est + 1
+      if c.reset == now then c.reset = now + c.p1 end
+    end
+  end
+  used = math.ceil(used)
+  local remaining = c.limit - used
+  if remaining < 0 then remaining = 0 end
+  out[#out + 1] = used
+  out[#out + 1] = remaining
+  out[#out + 1] = c.reset
+end
+return out
+`;
+
+/** Add an amount to the current cell of a window (tokens once known). KEYS: cell. ARGV: amount, windowMs. */
+export const ADD_LUA = `
+redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
+return 1
+`;

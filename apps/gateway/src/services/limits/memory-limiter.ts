@@ -1,0 +1,151 @@
+import { checkKeys, concurrencyKey, windowCellKey } from "./keys.js";
+import type { AdmitRequest, LimitDecision, Limiter, LimitState } from "./types.js";
+
+interface Evaluated {
+  ok: boolean;
+  est: number;
+  reset: number;
+  retry: number;
+  keys: string[];
+}
+
+/**
+ * In-process limits with the same semantics as the Lua script (same arithmetic, same order), for
+ * a single gateway without Redis. JavaScript runs the whole decision without yielding, so it is
+ * as atomic here as the script is in Redis.
+ */
+export class MemoryLimiter implements Limiter {
+  private readonly counters = new Map<string, { value: number; expiresAt: number }>();
+  private readonly leases = new Map<string, Map<string, number>>();
+  private readonly sweep: NodeJS.Timeout;
+
+  constructor() {
+    // Counters carry their own expiry; a periodic sweep keeps the maps from growing forever.
+    this.sweep = setInterval(() => this.purge(Date.now()), 60_000);
+    this.sweep.unref();
+  }
+
+  async admit(req: AdmitRequest): Promise<LimitDecision> {
+    const now = req.now ?? Date.now();
+    const evaluated: Evaluated[] = [];
+    let refused = 0;
+    let retry = 0;
+    req.checks.forEach((c, i) => {
+      const keys = checkKeys(req.tag, c, now);
+      const need = c.kind === "concurrency" ? 1 : Math.max(c.cost, 1);
+      let e: Evaluated;
+      if (c.kind === "window") {
+        const w = c.windowMs;
+        const elapsed = now % w;
+        const cur = this.get(keys[0] ?? "", now);
+        const prev = this.get(keys[1] ?? "", now);
+        const est = (prev * (w - elapsed)) / w + cur;
+        const ok = est + need <= c.limit;
+        let r = 0;
+        if (!ok) {
+          const t = c.limit - need;
+          if (t < 0) r = 2 * w;
+          else if (cur <= t) r = Math.ceil(w - ((t - cur) * w) / prev - elapsed);
+          else r = Math.ceil(w - elapsed + (w - (t * w) / cur));
+          if (r < 1) r = 1;
+        }
+        e = { ok, est, reset: now - elapsed + w, retry: r, keys };
+      } else if (c.kind === "period") {
+        const v = this.get(keys[0] ?? "", now);
+        const ok = v + need <= c.limit;
+        const reset = c.periodStartMs + c.periodMs;
+        e = { ok, est: v, reset, retry: ok ? 0 : Math.max(1, reset - now), keys };
+      } else {
+        const live = [...(this.leases.get(keys[0] ?? "")?.values() ?? [])].filter((x) => x > now);
+        const ok = live.length + 1 <= c.limit;
+        const reset = live.length > 0 ? Math.min(...live) : now;
+        e = { ok, est: live.length, reset, retry: ok ? 0 : 1000, keys };
+      }
+      if (!e.ok && refused === 0) {
+        refused = i + 1;
+        retry = e.retry;
+      }
+      evaluated.push(e);
+    });
+    const apply = refused === 0 && !req.dryRun;
+    const states: LimitState[] = req.checks.map((c, i) => {
+      const e = evaluated[i] as Evaluated;
+      let used = e.est;
+      let reset = e.reset;
+      if (apply) {
+        if (c.kind === "window") {
+          if (c.cost > 0) this.incr(e.keys[0] ?? "", c.cost, now + 2 * c.windowMs, now);
+          used = e.est + c.cost;
+        } else if (c.kind === "period") {
+          this.incr(e.keys[0] ?? "", c.cost, now + c.periodMs + 86_400_000, now);
+          used = e.est + c.cost;
+        } else {
+          const set = this.leases.get(e.keys[0] ?? "") ?? new Map<string, number>();
+          for (const [lease, exp] of set) if (exp <= now) set.delete(lease);
+          set.set(req.lease, now + c.ttlMs);
+          this.leases.set(e.keys[0] ?? "", set);
+          used = e.est + 1;
+          if (reset === now) reset = now + c.ttlMs;
+        }
+      }
+      used = Math.ceil(used);
+      return {
+        scope: c.scope,
+        limit: c.limit,
+        used,
+        remaining: Math.max(0, c.limit - used),
+        resetAtMs: reset,
+      };
+    });
+    const decision: LimitDecision = { allowed: refused === 0, states };
+    const check = req.checks[refused - 1];
+    const state = states[refused - 1];
+    if (refused > 0 && check && state) {
+      decision.refused = { ...state, kind: check.kind, retryAfterMs: retry };
+    }
+    return decision;
+  }
+
+  async release(tag: string, concurrencyId: string, lease: string): Promise<void> {
+    this.leases.get(concurrencyKey(tag, concurrencyId))?.delete(lease);
+  }
+
+  async addToWindow(
+    tag: string,
+    id: string,
+    amount: number,
+    windowMs: number,
+    now = Date.now(),
+  ): Promise<void> {
+    if (amount <= 0) return;
+    this.incr(windowCellKey(tag, id, windowMs, now), amount, now + 2 * windowMs, now);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweep);
+  }
+
+  private get(key: string, now: number): number {
+    const entry = this.counters.get(key);
+    if (!entry) return 0;
+    if (entry.expiresAt <= now) {
+      this.counters.delete(key);
+      return 0;
+    }
+    return entry.value;
+  }
+
+  private incr(key: string, by: number, expiresAt: number, now: number): void {
+    const entry = this.counters.get(key);
+    const value = (entry && entry.expiresAt > now ? entry.value : 0) + by;
+    this.counters.set(key, { value, expiresAt: Math.max(expiresAt, entry?.expiresAt ?? 0) });
+  }
+
+  private purge(now: number): void {
+    for (const [k, v] of this.counters) if (v.expiresAt <= now) this.counters.delete(k);
+    for (const [k, set] of this.leases) {
+      for (const [lease, exp] of set) if (exp <= now) set.delete(lease);
+      if (set.size === 0) this.leases.delete(k);
+    }
+  }
+}

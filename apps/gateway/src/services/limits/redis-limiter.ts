@@ -1,0 +1,69 @@
+import type { Redis } from "ioredis";
+import { checkKeys, concurrencyKey, windowCellKey } from "./keys.js";
+import { ADD_LUA, ADMIT_LUA } from "./lua.js";
+import type { AdmitRequest, LimitDecision, Limiter, LimitState } from "./types.js";
+
+type LimiterRedis = Redis & {
+  portalAdmit(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  portalAdd(key: string, amount: number, windowMs: number): Promise<number>;
+};
+
+/** Limits shared by every gateway instance: one Lua script per decision (EVALSHA, cached). */
+export class RedisLimiter implements Limiter {
+  private readonly redis: LimiterRedis;
+
+  constructor(redis: Redis) {
+    redis.defineCommand("portalAdmit", { lua: ADMIT_LUA });
+    redis.defineCommand("portalAdd", { lua: ADD_LUA, numberOfKeys: 1 });
+    this.redis = redis as LimiterRedis;
+  }
+
+  async admit(req: AdmitRequest): Promise<LimitDecision> {
+    const now = req.now ?? Date.now();
+    const keys: string[] = [];
+    const args: Array<string | number> = [now, req.dryRun ? 1 : 0, req.lease, req.checks.length];
+    for (const c of req.checks) {
+      keys.push(...checkKeys(req.tag, c, now));
+      if (c.kind === "window") args.push("window", c.limit, c.cost, c.windowMs, 0);
+      else if (c.kind === "period")
+        args.push("period", c.limit, c.cost, c.periodStartMs, c.periodMs);
+      else args.push("concurrency", c.limit, 1, c.ttlMs, 0);
+    }
+    const out = await this.redis.portalAdmit(keys.length, ...keys, ...args);
+    const allowed = out[0] === 1;
+    const refusedIndex = Number(out[1]);
+    const states: LimitState[] = req.checks.map((c, i) => ({
+      scope: c.scope,
+      limit: c.limit,
+      used: Number(out[3 + i * 3]),
+      remaining: Number(out[4 + i * 3]),
+      resetAtMs: Number(out[5 + i * 3]),
+    }));
+    const decision: LimitDecision = { allowed, states };
+    const check = req.checks[refusedIndex - 1];
+    const state = states[refusedIndex - 1];
+    if (!allowed && check && state) {
+      decision.refused = { ...state, kind: check.kind, retryAfterMs: Number(out[2]) };
+    }
+    return decision;
+  }
+
+  async release(tag: string, concurrencyId: string, lease: string): Promise<void> {
+    await this.redis.zrem(concurrencyKey(tag, concurrencyId), lease);
+  }
+
+  async addToWindow(
+    tag: string,
+    id: string,
+    amount: number,
+    windowMs: number,
+    now = Date.now(),
+  ): Promise<void> {
+    if (amount <= 0) return;
+    await this.redis.portalAdd(windowCellKey(tag, id, windowMs, now), amount, windowMs);
+  }
+
+  async close(): Promise<void> {
+    // The connection is owned by the caller (shared with the other Redis-backed services).
+  }
+}

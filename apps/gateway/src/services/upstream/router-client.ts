@@ -1,0 +1,274 @@
+import {
+  RouterCompletionChunk,
+  type RouterCompletionRequest,
+  RouterCompletionResponse,
+  RouterErrorBody,
+} from "@portal/contracts";
+import { Pool } from "undici";
+import { UpstreamFailedError, UpstreamTimeoutError } from "../../domain-errors.js";
+import { parseSse } from "../../lib/sse-parse.js";
+import type { TargetInfo } from "../catalog.js";
+
+/** The router could not be reached, or refused work before accepting it: safe to try elsewhere. */
+export class TargetUnavailableError extends Error {
+  constructor(
+    readonly targetId: string,
+    readonly reason: string,
+  ) {
+    super(`target ${targetId} unavailable: ${reason}`);
+    this.name = "TargetUnavailableError";
+  }
+}
+
+const CONNECT_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+const TIMEOUT_ERRORS = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** Told the outcome of every call: transport failures and bad answers count against a target. */
+export type OutcomeListener = (targetId: string, ok: boolean, reason?: string) => void;
+
+/** HTTP client for router nodes: one keep-alive undici pool per router origin. */
+export class RouterClient {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly onOutcome: OutcomeListener = () => {}) {}
+
+  /** POST /api/v3/completions/{session} on one target; throws typed errors. */
+  async complete(
+    target: TargetInfo,
+    body: RouterCompletionRequest,
+    timeoutMs: number,
+  ): Promise<RouterCompletionResponse> {
+    try {
+      const response = await this.send(target, body, timeoutMs);
+      this.onOutcome(target.id, true);
+      return response;
+    } catch (err) {
+      // A busy router (503) or a slow task is not a sick router; transport errors and garbage are.
+      const sick =
+        (err instanceof TargetUnavailableError && !err.reason.startsWith("router answered 503")) ||
+        (err instanceof UpstreamFailedError && err.internal.status === undefined);
+      if (sick) this.onOutcome(target.id, false, (err as Error).message);
+      throw err;
+    }
+  }
+
+  private async send(
+    target: TargetInfo,
+    body: RouterCompletionRequest,
+    timeoutMs: number,
+  ): Promise<RouterCompletionResponse> {
+    const origin = new URL(target.url).origin;
+    const basePath = new URL(target.url).pathname.replace(/\/+$/, "");
+    let res: Awaited<ReturnType<Pool["request"]>>;
+    try {
+      res = await this.pool(origin).request({
+        method: "POST",
+        path: `${basePath}/api/v3/completions/${target.sessionId}`,
+        headers: {
+          authorization: `Bearer ${target.routerKey}`,
+          "content-type": "application/json",
+          accept: "application/json",
+        },
+        body: JSON.stringify(body),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (err) {
+      throw classifyTransportError(err, target, timeoutMs);
+    }
+    let text: string;
+    try {
+      text = await readCapped(res.body, MAX_RESPONSE_BYTES);
+    } catch (err) {
+      throw classifyTransportError(err, target, timeoutMs);
+    }
+    if (res.statusCode === 503) {
+      // The router refused before creating a task (no miner free): another router may take it.
+      throw new TargetUnavailableError(target.id, `router answered 503: ${text.slice(0, 200)}`);
+    }
+    const json = safeJson(text);
+    if (res.statusCode === 504) throw new UpstreamTimeoutError(timeoutMs);
+    if (res.statusCode !== 200) {
+      const parsed = RouterErrorBody.safeParse(json);
+      throw new UpstreamFailedError("The router failed to complete the request.", {
+        targetId: target.id,
+        status: res.statusCode,
+        routerError: parsed.success ? parsed.data.error : text.slice(0, 500),
+      });
+    }
+    const parsed = RouterCompletionResponse.safeParse(json);
+    if (!parsed.success) {
+      throw new UpstreamFailedError("The router returned an invalid response.", {
+        targetId: target.id,
+        issues: parsed.error.issues.slice(0, 5),
+        body: text.slice(0, 500),
+      });
+    }
+    return parsed.data;
+  }
+
+  /**
+   * POST a streaming completion and yield the router's events. Failures before the first byte
+   * throw like `complete()` (so a 503 or a connect error can fail over); after that, router
+   * error events are yielded and the stream ends. `signal` aborts the upstream request.
+   */
+  async openStream(
+    target: TargetInfo,
+    body: RouterCompletionRequest,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<AsyncGenerator<RouterStreamEvent>> {
+    const url = new URL(target.url);
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    let res: Awaited<ReturnType<Pool["request"]>>;
+    try {
+      res = await this.pool(url.origin).request({
+        method: "POST",
+        path: `${url.pathname.replace(/\/+$/, "")}/api/v3/completions/${target.sessionId}`,
+        headers: {
+          authorization: `Bearer ${target.routerKey}`,
+          "content-type": "application/json",
+          accept: "text/event-stream",
+        },
+        body: JSON.stringify({ ...body, stream: true }),
+        headersTimeout: timeoutMs,
+        // Routers send keep-alive comments every few seconds; a longer silence is a dead stream.
+        bodyTimeout: Math.min(timeoutMs, 60_000),
+        signal: deadline,
+      });
+    } catch (err) {
+      const error =
+        deadline.aborted && !signal.aborted
+          ? new UpstreamTimeoutError(timeoutMs)
+          : classifyTransportError(err, target, timeoutMs);
+      this.onOutcome(
+        target.id,
+        !(error instanceof TargetUnavailableError),
+        (error as Error).message,
+      );
+      throw error;
+    }
+    const contentType = String(res.headers["content-type"] ?? "");
+    if (res.statusCode !== 200 || !contentType.includes("text/event-stream")) {
+      const text = await readCapped(res.body, MAX_RESPONSE_BYTES).catch(() => "");
+      if (res.statusCode === 503)
+        throw new TargetUnavailableError(target.id, `router answered 503: ${text.slice(0, 200)}`);
+      if (res.statusCode === 504) throw new UpstreamTimeoutError(timeoutMs);
+      const parsed = RouterErrorBody.safeParse(safeJson(text));
+      throw new UpstreamFailedError("The router failed to stream the completion.", {
+        targetId: target.id,
+        status: res.statusCode,
+        routerError: parsed.success ? parsed.data.error : text.slice(0, 500),
+      });
+    }
+    this.onOutcome(target.id, true);
+    return relayEvents(res.body, deadline, timeoutMs, signal);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    this.pools.clear();
+  }
+
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: 128,
+        keepAliveTimeout: 30_000,
+        connectTimeout: 3_000,
+        pipelining: 1,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+}
+
+export type RouterStreamEvent =
+  | { type: "chunk"; chunk: RouterCompletionChunk }
+  | { type: "error"; error: RouterErrorBody["error"] }
+  | { type: "keepalive" };
+
+async function* relayEvents(
+  body: AsyncIterable<Buffer>,
+  deadline: AbortSignal,
+  timeoutMs: number,
+  clientSignal: AbortSignal,
+): AsyncGenerator<RouterStreamEvent> {
+  try {
+    for await (const item of parseSse(body)) {
+      if (item.kind === "comment") {
+        yield { type: "keepalive" };
+        continue;
+      }
+      if (item.data === "[DONE]") return;
+      const json = safeJson(item.data);
+      const chunk = RouterCompletionChunk.safeParse(json);
+      if (chunk.success) {
+        yield { type: "chunk", chunk: chunk.data };
+        continue;
+      }
+      const error = RouterErrorBody.safeParse(json);
+      yield {
+        type: "error",
+        error: error.success
+          ? error.data.error
+          : {
+              code: "internal_error",
+              message: "the router sent an event that is neither a chunk nor an error",
+            },
+      };
+      return;
+    }
+  } catch (err) {
+    if (clientSignal.aborted) return;
+    if (deadline.aborted) throw new UpstreamTimeoutError(timeoutMs);
+    throw new UpstreamFailedError("The router's stream broke off.", {
+      message: err instanceof Error ? err.message : String(err),
+    });
+  }
+  // The connection closed without [DONE]: the router went away mid-stream.
+  if (!clientSignal.aborted) {
+    throw new UpstreamFailedError("The router's stream ended without completing.", {});
+  }
+}
+
+function classifyTransportError(err: unknown, target: TargetInfo, timeoutMs: number): Error {
+  const code = (err as { code?: string }).code ?? "";
+  if (CONNECT_ERRORS.has(code)) return new TargetUnavailableError(target.id, code);
+  if (TIMEOUT_ERRORS.has(code)) return new UpstreamTimeoutError(timeoutMs);
+  return new UpstreamFailedError("The connection to the router failed.", {
+    targetId: target.id,
+    code,
+    message: err instanceof Error ? err.message : String(err),
+  });
+}
+
+async function readCapped(body: AsyncIterable<Buffer>, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max)
+      throw Object.assign(new Error("router response too large"), { code: "TOO_LARGE" });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

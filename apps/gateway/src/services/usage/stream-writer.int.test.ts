@@ -1,0 +1,175 @@
+import { newId } from "@portal/contracts";
+import { billingLedger, eq, sql, usageDaily, usageEvents } from "@portal/db";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FixtureRouter, startFixtureRouter } from "../../testing/fixture-router.js";
+import {
+  createTenant,
+  createTestGateway,
+  fundOrg,
+  postJson,
+  readJson,
+  type TestGateway,
+} from "../../testing/harness.js";
+import { openTestRedis, testRedisUrl } from "../../testing/redis.js";
+import { encodeUsage, persistUsageBatch, type QueuedUsage } from "./persist.js";
+import { StreamUsageWriter } from "./stream-writer.js";
+
+const url = testRedisUrl();
+
+describe.skipIf(!url)("usage stream writer (Redis Stream → Postgres)", () => {
+  let gw: TestGateway;
+  let router: FixtureRouter;
+  const stream = `usage:{crash-${newId("req").slice(4)}}`;
+  beforeAll(async () => {
+    // No writer in the gateway: the test runs (and kills) writers itself.
+    gw = await createTestGateway({ usageStream: stream, usageWriter: false });
+    router = await startFixtureRouter({ promptTokens: 1 });
+  });
+  afterAll(async () => {
+    await gw.services.enforcement.redis?.del(stream);
+    await gw.close();
+    await router.close();
+  });
+
+  it("killed mid-batch and replaced: exactly one usage row per served request", async () => {
+    const t = await createTenant(gw, {
+      plan: "prepaid",
+      targets: [{ url: router.url }],
+      key: { concurrencyLimit: 100 },
+    });
+    await fundOrg(gw, t.orgId, 1_000_000n);
+    const N = 30;
+    const responses = await Promise.all(
+      Array.from({ length: N }, () =>
+        postJson(gw, "/v1/completions", { model: t.alias, prompt: "hello", max_tokens: 4 }, t.key),
+      ),
+    );
+    const served = (await Promise.all(responses.map(readJson))).map((b) => b.request_id);
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    // Appended before each response was sent.
+    expect(await gw.services.usage.depth()).toBe(N);
+
+    const db = gw.dbHandle.db;
+    const logger = pino({ level: "silent" });
+    // Writer A commits part of its batch, then dies before acknowledging anything.
+    const a: StreamUsageWriter = new StreamUsageWriter({
+      redis: openTestRedis(url as string),
+      logger,
+      stream,
+      batchSize: 100,
+      claimIdleMs: 200,
+      persist: async (items: QueuedUsage[]) => {
+        await persistUsageBatch(db, items.slice(0, 7));
+        a.kill();
+        throw new Error("killed mid-batch");
+      },
+    });
+    await a.start();
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(usageEvents)
+        .where(eq(usageEvents.orgId, t.orgId));
+      if (row?.n === 7) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const pending = (await gw.services.enforcement.redis?.xpending(stream, "usage-writers")) as [
+      number,
+      ...unknown[],
+    ];
+    expect(pending[0]).toBe(N); // all read by A, none acknowledged
+
+    // Writer B (a restarted instance) reclaims A's entries once they are idle long enough.
+    const b = new StreamUsageWriter({
+      redis: openTestRedis(url as string),
+      logger,
+      stream,
+      claimIdleMs: 200,
+      claimEveryMs: 100,
+      blockMs: 100,
+      persist: (items) => persistUsageBatch(db, items),
+    });
+    await b.start();
+    try {
+      await gw.services.usage.flush();
+    } finally {
+      await b.close();
+    }
+
+    const rows = await db
+      .select({ requestId: usageEvents.requestId })
+      .from(usageEvents)
+      .where(eq(usageEvents.orgId, t.orgId));
+    expect(rows.map((r) => r.requestId).sort()).toEqual([...served].sort());
+    // Rollups and charges count each request once, though 7 were offered twice.
+    const [daily] = await db.select().from(usageDaily).where(eq(usageDaily.orgId, t.orgId));
+    expect(daily?.requests).toBe(N);
+    const [charges] = await db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(billingLedger)
+      .where(sql`${billingLedger.orgId} = ${t.orgId} and ${billingLedger.kind} = 'usage_charge'`);
+    expect(charges?.n).toBe(N);
+  });
+
+  it("a poison entry goes to the dead-letter stream and does not hold the good ones back", async () => {
+    const t = await createTenant(gw, { plan: "prepaid", targets: [{ url: router.url }] });
+    const db = gw.dbHandle.db;
+    const redis = gw.services.enforcement.redis;
+    if (!redis) throw new Error("this test needs Redis");
+    const poisonStream = `usage:{poison-${newId("req").slice(4)}}`;
+    const item = (orgId: string): QueuedUsage => ({
+      event: {
+        requestId: newId("req"),
+        orgId,
+        apiKeyId: t.keyId,
+        modelAlias: t.alias,
+        routerPool: t.poolName,
+        routerTargetId: null,
+        route: "/v1/completions",
+        status: "ok",
+        errorCode: null,
+        promptTokens: 3,
+        completionTokens: 4,
+        costMicros: 11n,
+        latencyMs: 5,
+        upstreamMs: 4,
+        stream: false,
+        createdAt: new Date(),
+      },
+      chargeMicros: 11n,
+    });
+    // The ledger charge of an org that does not exist violates its foreign key: it can never
+    // be written, however often it is retried.
+    const good = [item(t.orgId), item(t.orgId)];
+    const poison = item("org_deleted_by_hand");
+    for (const i of [good[0], poison, good[1]]) {
+      if (i) await redis.xadd(poisonStream, "*", "e", encodeUsage(i));
+    }
+    const writer = new StreamUsageWriter({
+      redis: openTestRedis(url as string),
+      logger: pino({ level: "silent" }),
+      stream: poisonStream,
+      blockMs: 50,
+      persist: (items) => persistUsageBatch(db, items),
+    });
+    await writer.start();
+    try {
+      await expect.poll(async () => redis.xlen(writer.deadLetter), { timeout: 5_000 }).toBe(1);
+      await expect.poll(async () => redis.xlen(poisonStream), { timeout: 5_000 }).toBe(0);
+    } finally {
+      await writer.close();
+    }
+    const rows = await db
+      .select({ requestId: usageEvents.requestId })
+      .from(usageEvents)
+      .where(eq(usageEvents.orgId, t.orgId));
+    expect(rows.map((r) => r.requestId).sort()).toEqual(good.map((g) => g?.event.requestId).sort());
+    const dead = (await redis.xrange(writer.deadLetter, "-", "+")) as Array<[string, string[]]>;
+    const fields = dead[0]?.[1] ?? [];
+    expect(JSON.parse(fields[1] ?? "{}").requestId).toBe(poison.event.requestId);
+    expect(fields[2]).toBe("error");
+    await redis.del(poisonStream, writer.deadLetter);
+  });
+});

@@ -1,0 +1,132 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { eq, openDb, usageEvents } from "@portal/db";
+import { afterAll, describe, expect, it } from "vitest";
+import { generateApiKey } from "../src/services/api-keys.js";
+import { readJson } from "../src/testing/harness.js";
+
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+const dataDir = mkdtempSync(path.join(tmpdir(), "portal-e2e-"));
+const routerBasePort = 20_000 + Math.floor(Math.random() * 20_000);
+const fixedKey = generateApiKey();
+const running: ChildProcessWithoutNullStreams[] = [];
+
+afterAll(() => {
+  for (const p of running) p.kill("SIGKILL");
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Start the product the way `npm start` does and wait for its banner. */
+async function startProduct(): Promise<{
+  proc: ChildProcessWithoutNullStreams;
+  base: string;
+  banner: string;
+}> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DATABASE_URL; // the embedded default: PGlite in the data dir
+  delete env.REDIS_URL;
+  Object.assign(env, {
+    PORT: "0",
+    PORTAL_DATA_DIR: dataDir,
+    PORTAL_BOOTSTRAP_KEY: fixedKey,
+    EMBEDDED_ROUTER_BASE_PORT: String(routerBasePort),
+    DEMO_TOKEN_DELAY_MS: "0",
+    LOG_LEVEL: "warn",
+  });
+  const proc = spawn(process.execPath, ["--import", "tsx", "apps/gateway/src/main.ts"], {
+    cwd: repoRoot,
+    env,
+  });
+  running.push(proc);
+  let out = "";
+  proc.stderr.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const banner = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner within 90 s:\n${out}`)), 90_000);
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (/Try it:[\s\S]*curl/.test(out)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`exited ${code} before ready:\n${out}`)));
+  });
+  const match = /listening on (http:\/\/\S+)/.exec(banner);
+  if (!match?.[1]) throw new Error(`no URL in banner:\n${banner}`);
+  return { proc, base: match[1], banner };
+}
+
+async function stop(proc: ChildProcessWithoutNullStreams): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+  proc.kill("SIGINT");
+  return exited;
+}
+
+async function complete(base: string, key: string) {
+  const res = await fetch(`${base}/v1/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "default",
+      prompt: "Explain decentralized AI inference in one paragraph.",
+      max_tokens: 32,
+    }),
+  });
+  return { status: res.status, body: await readJson(res) };
+}
+
+describe("npm start (embedded stack) end to end", () => {
+  it("bootstraps, completes through gateway → router → miner, records usage, and restarts without re-bootstrapping", async () => {
+    const first = await startProduct();
+    expect(first.banner).toContain(fixedKey);
+    expect(first.banner).toContain("curl -s");
+
+    const health = await readJson(await fetch(`${first.base}/health`));
+    expect(health.pools).toContainEqual({ name: "default", state: "active", healthy: 2, total: 2 });
+
+    const models = await readJson(
+      await fetch(`${first.base}/v1/models`, { headers: { authorization: `Bearer ${fixedKey}` } }),
+    );
+    expect(models.data.map((m: { id: string }) => m.id)).toEqual(["default"]);
+
+    const { status, body } = await complete(first.base, fixedKey);
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({
+      status: "ok",
+      model: "default",
+      router_pool: "default",
+      error: null,
+    });
+    expect(body.data.choices[0].text.length).toBeGreaterThan(0);
+    expect(body.data.usage.cost.currency).toBe("USD");
+
+    const bad = await complete(first.base, generateApiKey());
+    expect(bad.status).toBe(401);
+
+    // Ctrl-C flushes pending usage before exiting.
+    expect(await stop(first.proc)).toBe(0);
+    const handle = await openDb({ dataDir: path.join(dataDir, "pglite") });
+    try {
+      const rows = await handle.db
+        .select()
+        .from(usageEvents)
+        .where(eq(usageEvents.requestId, body.request_id));
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: "ok", modelAlias: "default", routerPool: "default" });
+    } finally {
+      await handle.close();
+    }
+
+    const second = await startProduct();
+    expect(second.banner).toContain("Existing data reused");
+    expect(second.banner).not.toContain(fixedKey);
+    const again = await complete(second.base, fixedKey);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(await stop(second.proc)).toBe(0);
+  });
+});

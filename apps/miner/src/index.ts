@@ -1,0 +1,1 @@
+export { type MinerAppEnv, MinerEnvSchema, parseMinerEnv } from "./env.js";

@@ -1,0 +1,251 @@
+import type { MinerEvidence } from "@portal/contracts";
+import type { TaskParams } from "../protocol.js";
+import type { RouterDomainError } from "./errors.js";
+import { TaskNotFoundError } from "./errors.js";
+
+/** Lifecycle of a task; the last three are terminal. */
+export const TASK_STATES = [
+  "created",
+  "assigned",
+  "acknowledged",
+  "precommitted",
+  "committed",
+  "validated",
+  "closed",
+  "timed_out",
+  "failed",
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** Status of one miner's replica of a task. */
+export type AssignmentStatus =
+  | "assigned"
+  | "acknowledged"
+  | "precommitted"
+  | "committed"
+  | "failed"
+  | "cancelled";
+
+/** One replica of a task handed to one miner. */
+export interface Assignment {
+  id: string;
+  minerId: string;
+  status: AssignmentStatus;
+  assignedAt: number;
+  acknowledgedAt?: number;
+  precommittedAt?: number;
+  committedAt?: number;
+  precommitHash?: string;
+  resultHash?: string;
+  partial: string;
+  text?: string;
+  finishReason?: string;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  failure?: string;
+  precommitTimer?: NodeJS.Timeout;
+}
+
+/** The agreed result of a task, before it is rendered as a response. */
+export interface TaskResult {
+  text: string;
+  finishReason: string;
+  usage: { prompt_tokens: number; completion_tokens: number };
+  consensus: { method: "single" | "majority" | "medoid"; agreement: number; replicas: number };
+  evidence: MinerEvidence[];
+}
+
+/** What a streaming client hears about a task. */
+export interface TaskListener {
+  onDelta(text: string): void;
+  onDone(task: Task): void;
+}
+
+/** Everything needed to create a task. */
+export interface NewTask {
+  sessionId: number;
+  apiVersion: 1 | 2 | 3;
+  model: string;
+  prompt: string;
+  promptUrn?: string;
+  promptTokens: number;
+  params: TaskParams;
+  replicas: number;
+  timeoutS: number;
+  precommitTimeoutS: number;
+  clientReference?: string;
+  stream: boolean;
+  private: boolean;
+}
+
+const TERMINAL: ReadonlySet<TaskState> = new Set(["closed", "timed_out", "failed"]);
+const MAX_PARTIAL_CHARS = 4 * 1024 * 1024;
+
+/** A task and its replicas. Mutated only by the dispatcher. */
+export class Task {
+  readonly id: number;
+  readonly createdAt = Date.now();
+  readonly input: NewTask;
+  state: TaskState = "created";
+  readonly history: Array<{ state: TaskState; at: number }> = [];
+  readonly assignments: Assignment[] = [];
+  readonly triedMiners = new Set<string>();
+  waitingReplicas = 0;
+  leadAssignmentId: string | undefined;
+  streamed = "";
+  finishedAt: number | undefined;
+  result: TaskResult | undefined;
+  error: RouterDomainError | undefined;
+  deadlineTimer: NodeJS.Timeout | undefined;
+  /** Sealed copy of a private task's result in the blob store. */
+  resultUrn: string | undefined;
+  /** Blob URNs this task owns (its prompt, encrypted payloads); deleted when it is evicted. */
+  readonly blobUrns: string[] = [];
+  private readonly listeners = new Set<TaskListener>();
+  private resolveDone: () => void = () => {};
+  /** Resolves once the task is terminal (with a response or an error). */
+  readonly done: Promise<void>;
+
+  constructor(id: number, input: NewTask) {
+    this.id = id;
+    this.input = input;
+    this.history.push({ state: "created", at: this.createdAt });
+    this.done = new Promise<void>((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  /** True once closed, timed out or failed. */
+  get finished(): boolean {
+    return TERMINAL.has(this.state);
+  }
+
+  /** Move forward along the lifecycle; never backwards, never out of a terminal state. */
+  advance(state: TaskState): void {
+    if (this.finished) return;
+    if (TASK_STATES.indexOf(state) <= TASK_STATES.indexOf(this.state)) return;
+    this.state = state;
+    this.history.push({ state, at: Date.now() });
+    if (TERMINAL.has(state)) {
+      this.finishedAt = Date.now();
+      for (const l of this.listeners) l.onDone(this);
+      this.listeners.clear();
+      this.resolveDone();
+    }
+  }
+
+  /** Append streamed text of an assignment; returns the replica's text so far. */
+  appendPartial(a: Assignment, text: string): string {
+    if (a.partial.length + text.length <= MAX_PARTIAL_CHARS) a.partial += text;
+    return a.partial;
+  }
+
+  /** Forward the part of `text` a streaming client has not seen yet. */
+  emitUpTo(text: string): void {
+    if (text.length <= this.streamed.length || !text.startsWith(this.streamed)) return;
+    const delta = text.slice(this.streamed.length);
+    this.streamed = text;
+    for (const l of this.listeners) l.onDelta(delta);
+  }
+
+  /** Streaming clients currently listening. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Listen to deltas and completion; returns the unsubscribe function. */
+  subscribe(listener: TaskListener): () => void {
+    if (this.finished) {
+      listener.onDone(this);
+      return () => {};
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** Tasks by session with per-session numeric ids, bounded retention and client_reference dedupe. */
+export class TaskStore {
+  private readonly bySession = new Map<number, Map<number, Task>>();
+  private readonly nextIds = new Map<number, number>();
+  private readonly byReference = new Map<string, Task>();
+  private totalCreated = 0;
+
+  constructor(
+    private readonly retentionPerSession: number,
+    private readonly onEvict: (task: Task) => void = () => {},
+  ) {}
+
+  /** Create a task (state `created`) and register its client_reference. */
+  create(input: NewTask): Task {
+    const id = this.nextIds.get(input.sessionId) ?? 0;
+    this.nextIds.set(input.sessionId, id + 1);
+    const task = new Task(id, input);
+    let tasks = this.bySession.get(input.sessionId);
+    if (tasks === undefined) {
+      tasks = new Map();
+      this.bySession.set(input.sessionId, tasks);
+    }
+    tasks.set(id, task);
+    if (input.clientReference !== undefined) this.byReference.set(input.clientReference, task);
+    this.totalCreated += 1;
+    return task;
+  }
+
+  /** The task created earlier under this client_reference, if still retained. */
+  findByReference(ref: string): Task | undefined {
+    return this.byReference.get(ref);
+  }
+
+  /** Forget a task's client_reference (the task never ran, so a retry may run it). */
+  releaseReference(task: Task): void {
+    const ref = task.input.clientReference;
+    if (ref !== undefined && this.byReference.get(ref) === task) this.byReference.delete(ref);
+  }
+
+  /** One task, or a TaskNotFoundError. */
+  get(sessionId: number, taskId: number): Task {
+    const task = this.bySession.get(sessionId)?.get(taskId);
+    if (task === undefined) {
+      throw new TaskNotFoundError(`task ${taskId} not found in session ${sessionId}`, {
+        session_id: sessionId,
+        task_id: taskId,
+      });
+    }
+    return task;
+  }
+
+  /** Retained tasks of a session, oldest first. */
+  list(sessionId: number): Task[] {
+    return [...(this.bySession.get(sessionId)?.values() ?? [])];
+  }
+
+  /** Count of tasks that are not terminal, over all sessions or one. */
+  activeCount(sessionId?: number): number {
+    let n = 0;
+    for (const [sid, tasks] of this.bySession) {
+      if (sessionId !== undefined && sid !== sessionId) continue;
+      for (const t of tasks.values()) if (!t.finished) n += 1;
+    }
+    return n;
+  }
+
+  /** Tasks created since start (including evicted ones). */
+  get total(): number {
+    return this.totalCreated;
+  }
+
+  /** Drop the oldest finished tasks of the session beyond the retention bound. */
+  evict(sessionId: number): void {
+    const tasks = this.bySession.get(sessionId);
+    if (tasks === undefined || tasks.size <= this.retentionPerSession) return;
+    let excess = tasks.size - this.retentionPerSession;
+    for (const [id, t] of tasks) {
+      if (excess <= 0) break;
+      if (!t.finished) continue; // active tasks are never evicted
+      tasks.delete(id);
+      this.releaseReference(t);
+      this.onEvict(t);
+      excess -= 1;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// Production bundles for the three deployables: apps/{gateway,router,miner}/dist/main.mjs.
+// Our workspace code (@portal/*, TypeScript) is bundled; every third-party package stays external
+// and is loaded from node_modules at run time (PGlite's WASM, ws's optional natives, pino, …).
+// `npm start` and the tests keep running from the TypeScript sources with tsx.
+//
+// Invariant: each bundle sits two directories below the repository root (apps/<app>/dist/), the
+// same depth as packages/db/src/client.ts, so the `new URL("../../../migrations",
+// import.meta.url)` it carries still resolves to the repository's migrations/ folder. The check
+// at the end fails the build if that ever stops being true.
+import { existsSync, rmSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const apps = ["gateway", "router", "miner"];
+
+/** Keep bare imports external unless they name one of our workspace packages. */
+const externalThirdParty = {
+  name: "external-third-party",
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith("@portal/")) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+const selected = process.argv.slice(2);
+for (const name of selected) {
+  if (!apps.includes(name)) throw new Error(`unknown app "${name}" (one of ${apps.join(", ")})`);
+}
+
+for (const app of selected.length > 0 ? selected : apps) {
+  const outdir = path.join(root, "apps", app, "dist");
+  rmSync(outdir, { recursive: true, force: true });
+  const outfile = path.join(outdir, "main.mjs");
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [path.join("apps", app, "src", "main.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    sourcemap: "linked",
+    legalComments: "none",
+    metafile: true,
+    logLevel: "warning",
+    plugins: [externalThirdParty],
+  });
+  const migrations = fileURLToPath(new URL("../../../migrations", pathToFileURL(outfile)));
+  if (!existsSync(path.join(migrations, "meta", "_journal.json"))) {
+    throw new Error(`${outfile}: migrations would resolve to ${migrations}, which has no journal`);
+  }
+  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  process.stdout.write(`${path.relative(root, outfile)}  ${(bytes / 1024).toFixed(0)} KiB\n`);
+}
