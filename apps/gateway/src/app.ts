@@ -1,11 +1,12 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "./errors.js";
+import { fastBodyLimit } from "./lib/body-limit.js";
 import { onError, renderError } from "./middleware/error-handler.js";
 import { recordMetrics } from "./middleware/metrics.js";
 import { requestContext } from "./middleware/request-context.js";
 import { requestLog } from "./middleware/request-log.js";
 import { adminApi } from "./routes/admin/index.js";
+import { stripeWebhookRoutes } from "./routes/billing/stripe-webhook.js";
 import { docsRoutes } from "./routes/docs/get.js";
 import { healthRoute } from "./routes/health/get.js";
 import { metricsRoute } from "./routes/metrics/get.js";
@@ -24,7 +25,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.use("/v1/*", requestLog);
   app.use(
     "/v1/*",
-    bodyLimit({
+    fastBodyLimit({
       maxSize: services.config.maxBodyBytes,
       onError: () => {
         throw new ApiError(
@@ -42,6 +43,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/", probeRoutes);
   app.route("/metrics", metricsRoute);
   app.route("/v1", v1Routes);
+  app.route("/webhooks/stripe", stripeWebhookRoutes);
   // Console JSON APIs first, then the web app (SPA fallback) for every other /portal, /admin path.
   app.route("/portal/api", portalApi);
   app.route("/admin/api", adminApi);

@@ -1,0 +1,31 @@
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "../types.js";
+
+/**
+ * Hono's `bodyLimit`, minus its cost on the hot path: it reads `c.req.raw.body` first, which
+ * makes @hono/node-server build a full web `Request` with a body stream for every request (and
+ * then `text()` goes through that stream): ~8% of the gateway's CPU under load. A request with
+ * `Content-Length` and no `Transfer-Encoding` is judged by the header alone (Node's parser
+ * delivers exactly that many bytes), leaving the body to node-server's direct read; bodyless
+ * methods pass; only chunked uploads take Hono's streaming count.
+ */
+export function fastBodyLimit(opts: {
+  maxSize: number;
+  onError: () => never;
+}): MiddlewareHandler<AppEnv> {
+  const streaming = bodyLimit({ maxSize: opts.maxSize, onError: opts.onError });
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
+    const length = c.req.header("content-length");
+    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
+      const bytes = Number(length);
+      if (Number.isSafeInteger(bytes) && bytes >= 0) {
+        if (bytes > opts.maxSize) opts.onError();
+        return next();
+      }
+    }
+    return streaming(c, next);
+  };
+}
