@@ -31,6 +31,19 @@ describe("router env", () => {
     expect(() =>
       parseRouterEnv({ ENCRYPTION_SEED: "short", ROUTER_OFFCHAIN_MINERS: "m1" }),
     ).toThrow(/ENCRYPTION_SEED[\s\S]*ROUTER_OFFCHAIN_MINERS/);
+    expect(() =>
+      parseRouterEnv({ ROUTER_BLOB_BACKEND: "s3", ROUTER_S3_ENDPOINT: "http://127.0.0.1:9000" }),
+    ).toThrow(/ROUTER_S3_BUCKET[\s\S]*ROUTER_S3_ACCESS_KEY_ID[\s\S]*ROUTER_S3_SECRET_ACCESS_KEY/);
+    expect(() => parseRouterEnv({ ROUTER_S3_BUCKET: "Bad_Bucket" })).toThrow(/ROUTER_S3_BUCKET/);
+    expect(
+      parseRouterEnv({
+        ROUTER_BLOB_BACKEND: "s3",
+        ROUTER_S3_ENDPOINT: "http://127.0.0.1:9000",
+        ROUTER_S3_BUCKET: "portal-blobs",
+        ROUTER_S3_ACCESS_KEY_ID: "id",
+        ROUTER_S3_SECRET_ACCESS_KEY: "secret",
+      }),
+    ).toMatchObject({ ROUTER_S3_REGION: "us-east-1", ROUTER_S3_PREFIX: "prompts/" });
   });
 
   it("turns the feature variables into the router config the library takes", () => {

@@ -18,6 +18,21 @@ export const RouterEnvObject = z.object({
   ROUTER_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(3000),
   /** Bound on the SIGTERM drain (in-flight tasks finish, new ones get 503); past it: exit 1. */
   ROUTER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** Where v2/v3 prompts and sealed results are stored: `fs` (ROUTER_DATA_DIR) or `s3`. */
+  ROUTER_BLOB_BACKEND: z.enum(["fs", "s3"]).default("fs"),
+  /** S3-compatible service (AWS S3, MinIO, R2, Akamai/Linode Object Storage…). */
+  ROUTER_S3_ENDPOINT: z.url().optional(),
+  ROUTER_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name")
+    .optional(),
+  ROUTER_S3_REGION: z.string().min(1).default("us-east-1"),
+  ROUTER_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  ROUTER_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  ROUTER_S3_SESSION_TOKEN: z.string().min(1).optional(),
+  ROUTER_S3_PREFIX: z.string().max(512).default("prompts/"),
+  /** 1: `{bucket}.{host}` addressing instead of path style (`{host}/{bucket}`). */
+  ROUTER_S3_VIRTUAL_HOSTED: Flag,
   /** Blobs no retained task refers to are deleted once older than this (seconds). */
   ROUTER_BLOB_TTL_S: z.coerce.number().int().min(60).default(86_400),
   /** Public base URL (A2A card, x402 `resource`); default: the request's origin. */
@@ -83,7 +98,23 @@ export const RouterEnvObject = z.object({
 export const RouterEnvSchema = RouterEnvObject.refine(
   (e) => e.X402_ROUTER_NODE_ENABLE === "0" || e.X402_ROUTER_NODE_PAY_TO !== undefined,
   { message: "required when X402_ROUTER_NODE_ENABLE=1", path: ["X402_ROUTER_NODE_PAY_TO"] },
-);
+).superRefine((e, ctx) => {
+  if (e.ROUTER_BLOB_BACKEND !== "s3") return;
+  for (const key of [
+    "ROUTER_S3_ENDPOINT",
+    "ROUTER_S3_BUCKET",
+    "ROUTER_S3_ACCESS_KEY_ID",
+    "ROUTER_S3_SECRET_ACCESS_KEY",
+  ] as const) {
+    if (e[key] === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: "required when ROUTER_BLOB_BACKEND=s3",
+        path: [key],
+      });
+    }
+  }
+});
 export type RouterAppEnv = z.infer<typeof RouterEnvSchema>;
 
 /** Parse an env object; the error message names every bad variable. */

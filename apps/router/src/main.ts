@@ -2,6 +2,7 @@ import {
   defaultRouterConfig,
   HttpFacilitator,
   loadRouterConfig,
+  S3BlobStore,
   startRouterNode,
   TavilyEvidenceProvider,
 } from "@portal/router";
@@ -11,6 +12,20 @@ import { applyEnvFeatures } from "./features.js";
 
 const env = readRouterEnv();
 const logger = pino({ level: env.LOG_LEVEL });
+
+/** The S3 blob store the env describes (the env schema made sure every field is there). */
+function s3Store(): S3BlobStore {
+  return new S3BlobStore({
+    endpoint: env.ROUTER_S3_ENDPOINT ?? "",
+    bucket: env.ROUTER_S3_BUCKET ?? "",
+    region: env.ROUTER_S3_REGION,
+    accessKeyId: env.ROUTER_S3_ACCESS_KEY_ID ?? "",
+    secretAccessKey: env.ROUTER_S3_SECRET_ACCESS_KEY ?? "",
+    sessionToken: env.ROUTER_S3_SESSION_TOKEN,
+    prefix: env.ROUTER_S3_PREFIX,
+    virtualHosted: env.ROUTER_S3_VIRTUAL_HOSTED === "1",
+  });
+}
 
 try {
   const base =
@@ -24,6 +39,7 @@ try {
     ...(env.ROUTER_MINER_TOKEN !== undefined && { minerToken: env.ROUTER_MINER_TOKEN }),
     config: applyEnvFeatures(base, env),
     dataDir: env.ROUTER_DATA_DIR,
+    ...(env.ROUTER_BLOB_BACKEND === "s3" && { blobStore: s3Store() }),
     queueTimeoutMs: env.ROUTER_QUEUE_TIMEOUT_MS,
     blobTtlMs: env.ROUTER_BLOB_TTL_S * 1000,
     ...(env.TAVILY_API_KEY !== undefined && {

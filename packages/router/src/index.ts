@@ -22,6 +22,13 @@ export { EncryptionAllowList } from "./core/privacy/allow-list.js";
 export { keyMessage } from "./core/privacy/issuer.js";
 export { PayloadKeyring } from "./core/privacy/keyring.js";
 export { ROUTER_VERSION, RouterCore, type RouterCoreOptions } from "./core/router-core.js";
+export {
+  S3BlobStore,
+  type S3BlobStoreOptions,
+  type S3Credentials,
+  S3RequestError,
+  signS3Request,
+} from "./core/s3-blob-store.js";
 export { type Session, SessionRegistry } from "./core/sessions.js";
 export type { Task, TaskState } from "./core/tasks.js";
 export { type Facilitator, HttpFacilitator, LocalFacilitator } from "./core/x402/facilitator.js";

@@ -14,6 +14,7 @@ import {
 import { type BlobStore, FsBlobStore, MemoryBlobStore } from "./core/blob-store.js";
 import type { EvidenceProvider } from "./core/factcheck/evidence.js";
 import { RouterCore } from "./core/router-core.js";
+import { S3BlobStore } from "./core/s3-blob-store.js";
 import type { Facilitator } from "./core/x402/facilitator.js";
 import { bearerToken } from "./http/auth.js";
 
@@ -31,6 +32,8 @@ export interface RouterNodeOptions {
   configFile?: string;
   /** Root of the filesystem blob store; without it prompts are kept in a bounded in-memory store. */
   dataDir?: string;
+  /** A blob store of its own (e.g. an S3BlobStore); wins over `dataDir`. */
+  blobStore?: BlobStore;
   logger?: Logger;
   /** How often miners heart-beat (ms, default 5000). */
   heartbeatIntervalMs?: number;
@@ -109,18 +112,26 @@ export async function startRouterNode(opts: RouterNodeOptions = {}): Promise<Rou
   const config = resolveConfig(opts);
   const logger = opts.logger ?? pino({ level: "silent" });
   const blobStore: BlobStore =
-    opts.dataDir !== undefined
+    opts.blobStore ??
+    (opts.dataDir !== undefined
       ? new FsBlobStore(opts.dataDir, {
           onWriteError: (err, file) =>
             logger.error({ err: err.message, file }, "blob write failed (served from memory)"),
         })
-      : new MemoryBlobStore();
+      : new MemoryBlobStore());
   const core = new RouterCore({
     config,
     apiKey,
     minerToken,
     blobStore,
-    blobBackend: opts.dataDir !== undefined ? "fs" : "mem",
+    blobBackend:
+      opts.blobStore instanceof S3BlobStore
+        ? "s3"
+        : opts.blobStore !== undefined
+          ? "custom"
+          : opts.dataDir !== undefined
+            ? "fs"
+            : "mem",
     logger,
     ...(opts.heartbeatIntervalMs !== undefined && {
       heartbeatIntervalMs: opts.heartbeatIntervalMs,

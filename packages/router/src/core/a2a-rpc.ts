@@ -354,7 +354,7 @@ export class A2aRpc {
             pathSessionId: sessionId,
             request: { prompt: text },
           });
-          await task.done;
+          await task.watch();
           const r = core.completionResponse(task);
           const out = r.choices[0]?.text ?? "";
           return {

@@ -33,15 +33,23 @@ export class BlobNotFoundError extends Error {
 
 const BUCKET = "prompts";
 // urn:blob:v2:{backend}:{bucket}:{file} · urn:blob:v3:{backend}:{backend_index}:{bucket}:{file}
-const URN_RE = /^urn:blob:v(2|3):([a-z0-9]+):(?:(\d+):)?([a-z0-9-]+):([0-9a-f]{64}\.txt)$/;
+const URN_RE = /^urn:blob:v(2|3):([a-z0-9]+):(?:(\d+):)?([a-z0-9.-]+):([0-9a-f]{64}\.txt)$/;
 
-function makeUrn(version: 2 | 3, backend: string, file: string): string {
+/** The URN of a stored file (`bucket` is the fs folder or the S3 bucket). */
+export function makeUrn(
+  version: 2 | 3,
+  backend: string,
+  file: string,
+  bucket = BUCKET,
+  backendIndex = 0,
+): string {
   return version === 3
-    ? `urn:blob:v3:${backend}:0:${BUCKET}:${file}`
-    : `urn:blob:v2:${backend}:${BUCKET}:${file}`;
+    ? `urn:blob:v3:${backend}:${backendIndex}:${bucket}:${file}`
+    : `urn:blob:v2:${backend}:${bucket}:${file}`;
 }
 
-function parseUrn(urn: string, backend: string): { bucket: string; file: string } {
+/** Bucket and file of a URN of `backend`; a BlobNotFoundError for anything else. */
+export function parseUrn(urn: string, backend: string): { bucket: string; file: string } {
   const m = URN_RE.exec(urn);
   if (m === null || m[2] !== backend || m[4] === undefined || m[5] === undefined) {
     throw new BlobNotFoundError(`not a ${backend} blob urn: ${urn.slice(0, 200)}`);
@@ -50,7 +58,7 @@ function parseUrn(urn: string, backend: string): { bucket: string; file: string 
 }
 
 /** Most recently stored or read blobs, bounded by total characters (oldest dropped first). */
-class RecentBlobs {
+export class RecentBlobs {
   private readonly entries = new Map<string, string>();
   private chars = 0;
 

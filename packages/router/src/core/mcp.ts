@@ -72,7 +72,7 @@ export function createRouterMcpServer(core: RouterCore): McpServer {
             ...(args.temperature !== undefined && { temperature: args.temperature }),
           },
         });
-        await task.done;
+        await task.watch();
         const r: RouterCompletionResponse = core.completionResponse(task);
         return {
           text: r.choices[0]?.text ?? "",

@@ -122,9 +122,12 @@ describe("bounded wait queue for busy miners", () => {
     const second = router.post("/api/v1/completions/0", { prompt: "two" });
     await waitFor(() => router.node.core.dispatcher.queued === 1);
     a.release();
-    // One miner free is not enough for two replicas.
-    await new Promise((r) => setTimeout(r, 50));
+    // One miner free is not enough for two replicas: once the router has taken a's commit (and
+    // with it tried the queue), the second task still waits.
+    const firstTask = router.node.core.tasks.get(0, 0);
+    await waitFor(() => firstTask.assignments.some((x) => x.status === "committed"));
     expect(router.node.core.dispatcher.queued).toBe(1);
+    expect(a.tasks).toHaveLength(1);
     b.release();
     await waitFor(() => a.tasks.length === 2 && b.tasks.length === 2);
     a.release();

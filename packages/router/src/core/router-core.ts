@@ -23,12 +23,15 @@ import { type Facilitator, LocalFacilitator } from "./x402/facilitator.js";
 
 export const ROUTER_VERSION = "0.1.0";
 
+/** Which blob store holds v2/v3 prompts (reported by `/api/v1/info`). */
+export type BlobBackend = "fs" | "mem" | "s3" | "custom";
+
 export interface RouterCoreOptions {
   config: RouterConfig;
   apiKey: string;
   minerToken: string;
   blobStore: BlobStore;
-  blobBackend: "fs" | "mem";
+  blobBackend: BlobBackend;
   logger: Logger;
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
@@ -115,7 +118,7 @@ export class RouterCore {
   readonly miners: MinerHub;
   readonly dispatcher: Dispatcher;
   readonly blobs: BlobStore;
-  readonly blobBackend: "fs" | "mem";
+  readonly blobBackend: BlobBackend;
   readonly logger: Logger;
   /** Feature blocks of the config (v3 pools, factcheck, trial, x402, a2a, privacy, mcp…). */
   readonly features: ResolvedFeatures;
@@ -372,7 +375,7 @@ export class RouterCore {
   /** Submit a task and wait until it is terminal; throws the task's error when it has no result. */
   async runTask(req: TaskRequest): Promise<Task> {
     const { task } = await this.submitTask({ ...req, stream: false });
-    await task.done;
+    await task.watch();
     if (task.result === undefined) {
       throw task.error ?? new Error(`task ${task.id} has no result (state ${task.state})`);
     }

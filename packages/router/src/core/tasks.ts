@@ -152,6 +152,16 @@ export class Task {
     return this.listeners.size;
   }
 
+  /**
+   * Wait for the end as a watcher. A waiting non-streaming client (e.g. a retry with the same
+   * client_reference after a streaming client went away) counts as a listener, so the task is not
+   * cancelled as abandoned under it. The listener goes when the task ends.
+   */
+  watch(): Promise<void> {
+    this.subscribe({ onDelta: () => {}, onDone: () => {} });
+    return this.done;
+  }
+
   /** Listen to deltas and completion; returns the unsubscribe function. */
   subscribe(listener: TaskListener): () => void {
     if (this.finished) {

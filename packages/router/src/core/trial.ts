@@ -32,4 +32,13 @@ export class TrialQuota {
     }
     return { remaining: this.maxRequests - recent.length };
   }
+
+  /** Give back the request counted for `ip` at `at` (it was refused before any work ran). */
+  refund(ip: string, at: number): void {
+    const recent = this.hits.get(ip);
+    const i = recent?.indexOf(at) ?? -1;
+    if (recent === undefined || i < 0) return;
+    recent.splice(i, 1);
+    if (recent.length === 0) this.hits.delete(ip);
+  }
 }

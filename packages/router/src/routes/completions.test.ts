@@ -4,8 +4,9 @@ import {
   RouterErrorBody,
 } from "@portal/contracts";
 import { afterEach, describe, expect, it } from "vitest";
+import { sha256Hex } from "../core/tokens.js";
 import { demoWords } from "../miner/engines/demo.js";
-import { readSse, startTestRouter, type TestRouter } from "../testing/harness.js";
+import { readSse, startTestRouter, type TestRouter, waitFor } from "../testing/harness.js";
 
 let t: TestRouter | undefined;
 afterEach(async () => {
@@ -129,8 +130,7 @@ describe("POST /api/v{1,2,3}/completions — happy paths", () => {
   });
 
   it("streams SSE chunks ending in data: [DONE]; the last chunk carries usage", async () => {
-    t = await startTestRouter({}, 1);
-    t.miners.length = 0;
+    t = await startTestRouter({}, 0);
     await t.addMiners(1, { demo: { tokenDelayMs: 2 } });
     const res = await t.post("/api/v1/completions/0", {
       prompt: "stream me",
@@ -178,6 +178,101 @@ describe("POST /api/v{1,2,3}/completions — happy paths", () => {
     );
     expect(r.miners).toHaveLength(2);
     expect(r.consensus).toEqual({ method: "majority", agreement: 1, replicas: 2 });
+  });
+});
+
+describe("POST completions — every v1 request field", () => {
+  it("reaches the miner or shapes the task, and the answer echoes it", async () => {
+    t = await startTestRouter(
+      { config: { sessions: [{ id: 6, model: "demo", mode: "ephemeral", redundancy: 3 }] } },
+      0,
+    );
+    const miners = [
+      await t.addRaw("honest", { text: " same" }),
+      await t.addRaw("honest", { text: " same" }),
+      await t.addRaw("honest", { text: " same" }),
+    ];
+    const body = {
+      session_id: 6,
+      prompt: "All fields, as client code sends them.",
+      prompt_type: 1,
+      prompt_template: "",
+      stream: false,
+      timeout: 300,
+      precommit_timeout: 90,
+      client_reference: "req_all_fields",
+      max_tokens: 600,
+      temperature: 0.3,
+      top_p: 0.9,
+      top_k: 40,
+      presence_penalty: 0.1,
+      frequency_penalty: 0.2,
+      max_miners: 2,
+    };
+    const res = await t.post("/api/v1/completions", body);
+    const r = RouterCompletionResponse.parse(await json(res));
+    expect(r).toMatchObject({
+      session_id: 6,
+      client_reference: "req_all_fields",
+      choices: [{ text: " same", finish_reason: "stop" }],
+      consensus: { method: "majority", replicas: 2 },
+    });
+    // max_miners 2 caps the session's redundancy 3: only two miners got the task.
+    const given = miners.flatMap((m) => m.tasks);
+    expect(given).toHaveLength(2);
+    for (const task of given) {
+      expect(task).toMatchObject({ session_id: 6, prompt: body.prompt, stream: false });
+      expect(task.params).toEqual({
+        max_tokens: 600,
+        temperature: 0.3,
+        top_p: 0.9,
+        top_k: 40,
+        presence_penalty: 0.1,
+        frequency_penalty: 0.2,
+        prompt_type: 1,
+        prompt_template: "",
+      });
+    }
+    const detail = (await json(await t.get(`/api/v1/tasks/6/${r.task_id}`))) as Record<
+      string,
+      unknown
+    >;
+    expect(detail).toMatchObject({
+      timeout: 300,
+      precommit_timeout: 90,
+      client_reference: "req_all_fields",
+      replicas: 2,
+      stream: false,
+    });
+  });
+
+  it("per-miner stats in /api/v1/miners count tasks, failures and latency", async () => {
+    t = await startTestRouter({}, 0);
+    const cheat = await t.addRaw("bad-commit");
+    const honest = await t.addRaw("honest", { text: " counted" });
+    RouterCompletionResponse.parse(
+      await json(await t.post("/api/v1/completions/0", { prompt: "stats" })),
+    );
+    const list = (await json(await t.get("/api/v1/miners"))) as {
+      miners: Array<{ id: string; stats: Record<string, unknown> }>;
+    };
+    const stats = Object.fromEntries(list.miners.map((m) => [m.id, m.stats]));
+    expect(stats[cheat.id]).toMatchObject({
+      tasks_assigned: 1,
+      tasks_completed: 0,
+      failures: 1,
+      avg_latency_ms: null,
+    });
+    expect(stats[honest.id]).toMatchObject({ tasks_assigned: 1, tasks_completed: 1, failures: 0 });
+    expect(stats[honest.id]?.avg_latency_ms).toBeTypeOf("number");
+    expect(stats[honest.id]?.last_latency_ms).toBe(stats[honest.id]?.avg_latency_ms);
+    // The evidence names the hash the honest miner precommitted.
+    const detail = (await json(await t.get("/api/v1/tasks/0/0"))) as {
+      assignments: Array<{ miner_id: string; precommit_hash: string | null }>;
+    };
+    expect(detail.assignments.find((a) => a.miner_id === honest.id)?.precommit_hash).toBe(
+      sha256Hex(" counted"),
+    );
   });
 });
 
@@ -349,7 +444,7 @@ describe("POST completions — errors", () => {
       timeout: 2,
       precommit_timeout: 1,
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => busy.tasks.length === 1);
     const e = await expectError(
       await t.post("/api/v3/completions/0", { prompt: "x" }),
       503,

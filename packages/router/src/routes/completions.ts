@@ -19,7 +19,7 @@ export function completionHandler(apiVersion: 1 | 2 | 3, access: Access = KEY_AC
       request,
     });
     if (stream) return streamTask(core, task);
-    await task.done;
+    await task.watch();
     return c.json(core.completionResponse(task));
   };
 }

@@ -117,6 +117,24 @@ describe("trial routes", () => {
     expect(RouterCompletionResponse.parse(await ok.json()).session_id).toBe(7);
   });
 
+  it("a request refused before any work (bad body, unknown session, no miner) costs no quota", async () => {
+    t = await startTestRouter(
+      { config: { sessions, default_session_id: 0, trial: { enabled: true } } },
+      0,
+    );
+    const url = `${t.node.url}/api/v1/trial/completions`;
+    const typo = await fetch(url, { method: "POST", body: '{"session_id": 0, "prompt": "hi"' });
+    expect(typo.headers.get("x-trial-remaining")).toBe("1");
+    await err(typo, 400, "invalid_json");
+    await err(await noKey(url, { session_id: 99, prompt: "hi" }), 404, "session_not_found");
+    await err(await noKey(url, { session_id: 0, prompt: "hi" }), 503, "no_miners_available");
+    await t.addMiners(1);
+    const ok = await noKey(url, { session_id: 0, prompt: "hi" });
+    expect(ok.status, await ok.clone().text()).toBe(200);
+    expect(ok.headers.get("x-trial-remaining")).toBe("0");
+    await err(await noKey(url, { session_id: 0, prompt: "again" }), 429, "trial_quota_exceeded");
+  });
+
   it("the quota window slides: a client may come back once the window has passed", () => {
     const q = new TrialQuota(2, 1000);
     q.take("a", 0);
@@ -124,5 +142,8 @@ describe("trial routes", () => {
     expect(() => q.take("a", 500)).toThrow(/quota/);
     expect(q.take("b", 500).remaining).toBe(1);
     expect(q.take("a", 1001).remaining).toBe(0);
+    // A refunded request frees its slot at once.
+    q.refund("a", 1001);
+    expect(q.take("a", 1002).remaining).toBe(0);
   });
 });

@@ -10,6 +10,9 @@ import { delegateHandler } from "./delegate.js";
 import { factcheckHandler } from "./factcheck.js";
 import { validateHandler } from "./validate.js";
 
+/** Statuses of trial requests that ran nothing: 400 bad input, 404 unknown session, 503 no miner. */
+const REFUNDED = new Set([400, 404, 503]);
+
 /**
  * `/api/v1/trial/…` and `/api/v2/trial/…`: no API key, a quota per client IP (default 1 request
  * per 900 s), optional fixed trial sessions (otherwise the caller names one). 404 when disabled.
@@ -22,9 +25,17 @@ export function trialRoutes(core: RouterCore): Hono<RouterEnv> {
     if (cfg?.enabled !== true) {
       throw new FeatureDisabledError(`trial routes are not enabled on this router (${c.req.path})`);
     }
-    const { remaining } = quota.take(clientIp(c, cfg.trust_proxy));
+    const ip = clientIp(c, cfg.trust_proxy);
+    const at = Date.now();
+    const { remaining } = quota.take(ip, at);
     c.header("X-Trial-Remaining", String(remaining));
     await next();
+    // A request refused before any miner worked on it (bad body, unknown session, no free miner)
+    // does not use up the client's trial: a typo must not cost a trial user the whole window.
+    if (REFUNDED.has(c.res.status)) {
+      quota.refund(ip, at);
+      c.res.headers.set("X-Trial-Remaining", String(remaining + 1));
+    }
   };
   const fixed = cfg?.sessions;
   const access = (id: number | undefined): Access => ({ via: "trial", fixedSessionId: id });

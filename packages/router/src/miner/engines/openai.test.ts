@@ -86,7 +86,18 @@ describe("openai engine against an OpenAI-compatible server", () => {
   it("streams tokens, forwards the parameters and reports the server's usage", async () => {
     const engine = new OpenAiEngine({ baseUrl, apiKey: "sk-local", model: "served-name" });
     const tokens: string[] = [];
-    const out = await engine.generate({ ...req, stop: ["\n\n"] }, (t) => tokens.push(t), signal());
+    const out = await engine.generate(
+      {
+        ...req,
+        stop: ["\n\n"],
+        top_p: 0.9,
+        top_k: 40,
+        presence_penalty: 0.5,
+        frequency_penalty: -0.5,
+      },
+      (t) => tokens.push(t),
+      signal(),
+    );
     expect(tokens).toEqual(PIECES);
     expect(out).toEqual({
       text: PIECES.join(""),
@@ -100,6 +111,10 @@ describe("openai engine against an OpenAI-compatible server", () => {
         prompt: "hello",
         max_tokens: 64,
         temperature: 0.2,
+        top_p: 0.9,
+        top_k: 40,
+        presence_penalty: 0.5,
+        frequency_penalty: -0.5,
         stop: ["\n\n"],
         stream: true,
         stream_options: { include_usage: true },
@@ -113,6 +128,7 @@ describe("openai engine against an OpenAI-compatible server", () => {
     const out = await engine.generate(req, (t) => tokens.push(t), signal());
     expect(received.at(-1)?.body.stream).toBeUndefined();
     expect(received.at(-1)?.body.model).toBe(req.model);
+    expect(received.at(-1)?.body).not.toHaveProperty("top_k");
     expect(tokens).toEqual([PIECES.join("")]);
     expect(out.usage).toEqual({ prompt_tokens: 7, completion_tokens: PIECES.length });
     const bare = await engine.generate({ ...req, prompt: "nousage" }, () => {}, signal());

@@ -62,6 +62,8 @@ export class OpenAiEngine implements MinerEngine {
         max_tokens: req.max_tokens,
         temperature: req.temperature,
         top_p: req.top_p,
+        // Not in OpenAI's own API, but vLLM, llama.cpp's server and Ollama take it; omitted when unset.
+        top_k: req.top_k,
         presence_penalty: req.presence_penalty,
         frequency_penalty: req.frequency_penalty,
         stop: req.stop,
