@@ -53,6 +53,7 @@ export function BillingPage({ session }: { session: Session }) {
           <PlanCard plan={billing.plan} />
           <BalanceCard billing={billing} orgId={org.id} />
           <LedgerCard billing={billing} />
+          {session.membership.role !== "member" && <ExportsCard orgId={org.id} />}
         </>
       )}
     </>
@@ -119,11 +120,15 @@ function BuyCredits({ orgId }: { orgId: string }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
-      const amountCents = Math.round(Number(dollars) * 100);
-      const session = await api<{ url: string | null }>("POST", "/portal/api/billing/checkout", {
-        org_id: orgId,
-        amount_cents: amountCents,
-      });
+      // Dollars and cents parsed as text: money never passes through a float.
+      const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(dollars.trim());
+      if (!m) throw new Error("Enter an amount like 20 or 12.50.");
+      const amountCents = Number(m[1]) * 100 + Number((m[2] ?? "0").padEnd(2, "0"));
+      const session = await api<{ url: string | null }>(
+        "POST",
+        `/portal/api/orgs/${orgId}/billing/checkout`,
+        { amount_cents: amountCents },
+      );
       if (!session.url) throw new Error("The payment provider did not return a checkout page.");
       window.location.assign(session.url);
     });
@@ -180,6 +185,53 @@ function LedgerCard({ billing }: { billing: BillingResponse }) {
         </table>
       )}
       <p className="hint">The most recent 50 entries, newest first. Amounts in USD.</p>
+    </Card>
+  );
+}
+
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+
+/** Download links: usage and ledger for a period (CSV / JSON Lines), the monthly statement. */
+function ExportsCard({ orgId }: { orgId: string }) {
+  const today = new Date();
+  const [from, setFrom] = useState(
+    isoDay(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1))),
+  );
+  const [to, setTo] = useState(isoDay(today));
+  const [month, setMonth] = useState(isoDay(today).slice(0, 7));
+  const base = `/portal/api/orgs/${orgId}/billing`;
+  const range = `from=${from}&to=${to}`;
+  return (
+    <Card title="Exports">
+      <div className="inline-form">
+        <label className="inline">
+          From
+          <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+        </label>
+        <label className="inline">
+          To
+          <input type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+        </label>
+      </div>
+      <ul className="plain" data-testid="exports">
+        <li>
+          Usage events: <a href={`${base}/exports/usage?${range}&format=csv`}>CSV</a> ·{" "}
+          <a href={`${base}/exports/usage?${range}&format=jsonl`}>JSON Lines</a>
+        </li>
+        <li>
+          Ledger entries: <a href={`${base}/exports/ledger?${range}&format=csv`}>CSV</a> ·{" "}
+          <a href={`${base}/exports/ledger?${range}&format=jsonl`}>JSON Lines</a>
+        </li>
+      </ul>
+      <div className="inline-form">
+        <label className="inline">
+          Statement for
+          <input type="month" value={month} onChange={(e) => setMonth(e.target.value)} />
+        </label>
+        <a href={`${base}/statement?month=${month}&format=csv`}>CSV</a>
+        <a href={`${base}/statement?month=${month}&format=json`}>JSON</a>
+      </div>
+      <p className="hint">Days are UTC; amounts are integer micro-USD (1 USD = 1,000,000).</p>
     </Card>
   );
 }

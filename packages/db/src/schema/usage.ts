@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import {
   boolean,
   index,
@@ -9,6 +10,7 @@ import {
   timestamp,
 } from "drizzle-orm/pg-core";
 import { micros } from "./columns.js";
+import { billingMode } from "./plans.js";
 
 export const usageStatus = pgEnum("usage_status", ["ok", "failed", "cancelled"]);
 
@@ -38,12 +40,30 @@ export const usageEvents = pgTable(
     latencyMs: integer("latency_ms").notNull(),
     upstreamMs: integer("upstream_ms").notNull(),
     stream: boolean("stream").notNull().default(false),
+    /** The org's billing mode when the request was served (null on rows older than billing). */
+    billingMode: billingMode("billing_mode"),
+    /** What the prepaid balance was charged (0 for free / postpaid / failed requests). */
+    chargeMicros: micros("charge_micros").notNull().default(sql`0`),
+    /**
+     * The billing row that accounted for this event: the hourly `usage_charge` ledger entry
+     * (prepaid) or the `stripe_outbox` row (postpaid). Null = not rolled up yet. It is set in the
+     * same transaction that writes that row, so an event is billed exactly once however often
+     * the rollup runs, and "charged but not rolled up" is exactly the rows where it is null.
+     */
+    billedEntryId: text("billed_entry_id"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.requestId, t.createdAt] }),
     index("usage_events_org_created_idx").on(t.orgId, t.createdAt),
     index("usage_events_key_created_idx").on(t.apiKeyId, t.createdAt),
+    // Small by construction (only rows still waiting for the rollup): the rollup's work list and
+    // the balance seed's "not rolled up yet" sum read it instead of the month.
+    index("usage_events_unbilled_idx")
+      .on(t.orgId, t.createdAt)
+      .where(
+        sql`billed_entry_id IS NULL AND (charge_micros > 0 OR (billing_mode = 'postpaid' AND cost_micros > 0 AND status <> 'failed'))`,
+      ),
   ],
 );
 

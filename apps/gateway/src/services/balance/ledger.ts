@@ -1,5 +1,5 @@
 import { newId } from "@portal/contracts";
-import { billingLedger, type Database, eq, sql } from "@portal/db";
+import { billingLedger, type Database, sql } from "@portal/db";
 import type { BalanceSeed } from "./types.js";
 
 export type CreditKind = "credit_purchase" | "grant" | "refund" | "adjustment";
@@ -20,24 +20,37 @@ export async function appendLedgerEntry(
   return rows.length > 0;
 }
 
-/** The org's balance as the ledger has it: credits, recorded usage charges, entry watermark. */
+/**
+ * The org's balance as Postgres has it: credits, usage charged (rolled-up ledger charges plus the
+ * charges of usage rows the hourly rollup has not reached yet), entry watermark. One statement,
+ * so one snapshot: a rollup committing meanwhile moves an amount from one sum to the other and
+ * never counts it twice or not at all.
+ */
 export async function ledgerSeed(db: Database, orgId: string): Promise<BalanceSeed> {
-  const [row] = await db
-    .select({
-      credits: sql<string>`coalesce(sum(${billingLedger.amountMicros}) filter (where ${billingLedger.kind} <> 'usage_charge'), 0)::text`,
-      charges: sql<string>`coalesce(sum(${billingLedger.amountMicros}) filter (where ${billingLedger.kind} = 'usage_charge'), 0)::text`,
-      entries: sql<number>`(count(*) filter (where ${billingLedger.kind} <> 'usage_charge'))::int`,
-    })
-    .from(billingLedger)
-    .where(eq(billingLedger.orgId, orgId));
+  const result = await db.execute(sql`
+    SELECT
+      coalesce(sum(amount_micros) FILTER (WHERE kind <> 'usage_charge'), 0)::text AS credits,
+      coalesce(sum(amount_micros) FILTER (WHERE kind = 'usage_charge'), 0)::text AS charges,
+      (count(*) FILTER (WHERE kind <> 'usage_charge'))::int AS entries,
+      (SELECT coalesce(sum(charge_micros), 0) FROM usage_events
+        WHERE org_id = ${orgId} AND charge_micros > 0 AND billed_entry_id IS NULL)::text
+        AS unrolled
+    FROM billing_ledger WHERE org_id = ${orgId}`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{
+    credits: string;
+    charges: string;
+    entries: number;
+    unrolled: string;
+  }>;
+  const row = rows[0];
   return {
     credits: BigInt(row?.credits ?? "0"),
-    spent: -BigInt(row?.charges ?? "0"),
+    spent: -BigInt(row?.charges ?? "0") + BigInt(row?.unrolled ?? "0"),
     watermark: Number(row?.entries ?? 0),
   };
 }
 
-/** SUM(amount) over the org's ledger: the balance once the usage queue has drained. */
+/** The org's balance once the usage queue has drained: SUM(ledger) − charges not rolled up yet. */
 export async function ledgerBalance(db: Database, orgId: string): Promise<bigint> {
   const seed = await ledgerSeed(db, orgId);
   return seed.credits - seed.spent;

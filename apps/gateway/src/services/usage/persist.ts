@@ -1,6 +1,4 @@
-import { newId } from "@portal/contracts";
 import {
-  billingLedger,
   type Database,
   ensurePartitionsCached,
   forgetPartitions,
@@ -20,11 +18,16 @@ export interface QueuedUsage {
 /**
  * Write one batch in one transaction: usage rows (ON CONFLICT (request_id, created_at) DO
  * NOTHING: the partitioned table's key; an event's created_at is fixed when it is built, so a
- * replay carries the same pair), then — for exactly the rows that insert added — the ledger
- * charges (unique `usage:<request_id>`, a second line of defence) and the usage_daily increments.
- * Replaying a batch (a writer crashed after commit, before acknowledging; an entry both in the
- * stream and the spool) therefore changes nothing. The monthly partitions the batch needs are
- * created first if missing.
+ * replay carries the same pair), then — for exactly the rows that insert added — the usage_daily
+ * increments. Replaying a batch (a writer crashed after commit, before acknowledging; an entry
+ * both in the stream and the spool) therefore changes nothing. The monthly partitions the batch
+ * needs are created first if missing.
+ *
+ * The prepaid charge travels on the row (`charge_micros`, `billed_entry_id` null) rather than as
+ * a ledger row per request: the hourly rollup (services/billing/rollup.ts) turns the rows of each
+ * closed (org, hour) into one `usage_charge` entry and marks them in the same transaction, so the
+ * ledger grows by orgs × hours instead of by requests, and the balance stays exact in between:
+ * balance = SUM(ledger) − SUM(charge_micros of rows not rolled up yet) (balance/ledger.ts).
  */
 export async function persistUsageBatch(db: Database, items: QueuedUsage[]): Promise<number> {
   if (items.length === 0) return 0;
@@ -47,23 +50,6 @@ function writeBatch(db: Database, items: QueuedUsage[]): Promise<number> {
     if (inserted.length === 0) return 0;
     const fresh = new Set(inserted.map((r) => r.requestId));
     const added = items.filter((i) => fresh.delete(i.event.requestId));
-
-    const charges = added.filter((i) => i.chargeMicros > 0n);
-    if (charges.length > 0) {
-      await tx
-        .insert(billingLedger)
-        .values(
-          charges.map((i) => ({
-            id: newId("led"),
-            orgId: i.event.orgId,
-            kind: "usage_charge" as const,
-            amountMicros: -i.chargeMicros,
-            reference: `usage:${i.event.requestId}`,
-            createdAt: i.event.createdAt,
-          })),
-        )
-        .onConflictDoNothing({ target: billingLedger.reference });
-    }
 
     const daily = new Map<string, typeof usageDaily.$inferInsert>();
     for (const { event: e } of added) {
@@ -114,7 +100,7 @@ type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
  */
 async function insertEvents(tx: Tx, items: QueuedUsage[]): Promise<Array<{ requestId: string }>> {
   const rows = JSON.stringify(
-    items.map(({ event: e }) => ({
+    items.map(({ event: e, chargeMicros }) => ({
       request_id: e.requestId,
       org_id: e.orgId,
       api_key_id: e.apiKeyId,
@@ -130,20 +116,24 @@ async function insertEvents(tx: Tx, items: QueuedUsage[]): Promise<Array<{ reque
       latency_ms: e.latencyMs,
       upstream_ms: e.upstreamMs,
       stream: e.stream ?? false,
+      billing_mode: e.billingMode ?? null,
+      charge_micros: chargeMicros.toString(),
       created_at: new Date(e.createdAt).toISOString(),
     })),
   );
   const result = await tx.execute(sql`
     INSERT INTO usage_events (request_id, org_id, api_key_id, model_alias, router_pool,
       router_target_id, route, status, error_code, prompt_tokens, completion_tokens, cost_micros,
-      latency_ms, upstream_ms, stream, created_at)
+      latency_ms, upstream_ms, stream, billing_mode, charge_micros, created_at)
     SELECT request_id, org_id, api_key_id, model_alias, router_pool, router_target_id, route,
       status::usage_status, error_code, prompt_tokens, completion_tokens, cost_micros::bigint,
-      latency_ms, upstream_ms, stream, created_at::timestamptz
+      latency_ms, upstream_ms, stream, billing_mode::billing_mode, charge_micros::bigint,
+      created_at::timestamptz
     FROM json_to_recordset(${rows}::json) AS r(request_id text, org_id text, api_key_id text,
       model_alias text, router_pool text, router_target_id text, route text, status text,
       error_code text, prompt_tokens int, completion_tokens int, cost_micros text,
-      latency_ms int, upstream_ms int, stream boolean, created_at text)
+      latency_ms int, upstream_ms int, stream boolean, billing_mode text, charge_micros text,
+      created_at text)
     ON CONFLICT (request_id, created_at) DO NOTHING
     RETURNING request_id AS "requestId"`);
   // node-postgres answers { rows }, as does PGlite; keep both shapes explicit.

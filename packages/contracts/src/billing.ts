@@ -1,0 +1,37 @@
+import { z } from "zod";
+
+/** `POST /portal/api/orgs/{orgId}/billing/checkout`: buy prepaid credits through Stripe Checkout. */
+export const CheckoutBody = z
+  .strictObject({
+    /** Whole US cents (integers: no float ever touches money). */
+    amount_cents: z.number().int().min(1).max(100_000_000),
+  })
+  .meta({ id: "CheckoutBody", example: { amount_cents: 2500 } });
+export type CheckoutBody = z.infer<typeof CheckoutBody>;
+
+export interface CheckoutResponse {
+  id: string;
+  /** Stripe-hosted payment page; the portal redirects the browser there. */
+  url: string;
+}
+
+const Day = z.iso.date();
+
+/** Query of the streamed exports: a UTC day range [from, to] inclusive and a format. */
+export const ExportQuery = z
+  .object({
+    from: Day,
+    to: Day,
+    format: z.enum(["csv", "jsonl"]).default("csv"),
+    /** Admin only: one org; omitted = every org. */
+    org_id: z.string().min(1).optional(),
+  })
+  .refine((q) => q.from <= q.to, { message: "from must not be after to", path: ["from"] });
+export type ExportQuery = z.infer<typeof ExportQuery>;
+
+/** Query of the monthly statement. */
+export const StatementQuery = z.object({
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "month must be YYYY-MM"),
+  format: z.enum(["json", "csv"]).default("json"),
+});
+export type StatementQuery = z.infer<typeof StatementQuery>;
