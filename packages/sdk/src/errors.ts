@@ -71,6 +71,11 @@ const CLASS_BY_CODE: Record<
   internal_error: InternalServerError,
 };
 
+/** True for a code of the gateway's error catalogue. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(CLASS_BY_CODE, code);
+}
+
 /** Build the typed error for a failed envelope. */
 export function errorFromEnvelope(
   body: ErrorBody,

@@ -1,3 +1,8 @@
-export { PortalClient, type PortalClientOptions, type RequestOptions } from "./client.js";
+export {
+  PortalClient,
+  type PortalClientOptions,
+  type RequestOptions,
+  type StreamOptions,
+} from "./client.js";
 export * from "./errors.js";
 export type * from "./types.js";

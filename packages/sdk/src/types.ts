@@ -88,3 +88,70 @@ export interface ModelList {
   object: "list";
   data: Array<{ id: string; object: "model"; created: number; owned_by: string }>;
 }
+
+/** One event of a streamed completion: `choices[0].text` is the delta; the last one has usage. */
+export interface CompletionChunk {
+  id: string;
+  object: "text_completion";
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    text: string;
+    finish_reason: "stop" | "length" | "error" | "cancelled" | null;
+  }>;
+  usage?: CompletionUsage;
+  timing?: { queue_ms: number; upstream_ms: number; total_ms: number };
+}
+
+export interface ChatMessage {
+  role: "system" | "developer" | "user" | "assistant";
+  content: string | Array<{ type: "text"; text: string }>;
+}
+
+/** `POST /v1/chat/completions` (OpenAI Chat Completions shape). */
+export interface ChatCompletionRequest {
+  model: string;
+  messages: ChatMessage[];
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  stop?: string | string[];
+  user?: string;
+  stream_options?: { include_usage?: boolean };
+}
+
+export interface ChatUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: "chat.completion";
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    message: { role: "assistant"; content: string; refusal: null };
+    finish_reason: "stop" | "length";
+    logprobs: null;
+  }>;
+  usage: ChatUsage;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: "chat.completion.chunk";
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    delta: { role?: "assistant"; content?: string };
+    finish_reason: "stop" | "length" | null;
+    logprobs: null;
+  }>;
+  usage?: ChatUsage | null;
+}
