@@ -1,4 +1,5 @@
-// Production bundles for the three deployables: apps/{gateway,router,miner}/dist/main.mjs.
+// Production bundles for the three deployables: apps/{gateway,router,miner}/dist/main.mjs, plus
+// the operator CLI beside the gateway (apps/gateway/dist/cli.mjs: `node apps/gateway/dist/cli.mjs`).
 // Our workspace code (@portal/*, TypeScript) is bundled; every third-party package stays external
 // and is loaded from node_modules at run time (PGlite's WASM, ws's optional natives, pino, …).
 // `npm start` and the tests keep running from the TypeScript sources with tsx.
@@ -14,6 +15,15 @@ import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const apps = ["gateway", "router", "miner"];
+/** Entry points per app (src/<name>.ts → dist/<bundle>.mjs). */
+const entries = {
+  gateway: [
+    ["main.ts", "main.mjs"],
+    ["cli/main.ts", "cli.mjs"],
+  ],
+  router: [["main.ts", "main.mjs"]],
+  miner: [["main.ts", "main.mjs"]],
+};
 
 /** Keep bare imports external unless they name one of our workspace packages. */
 const externalThirdParty = {
@@ -34,25 +44,29 @@ for (const name of selected) {
 for (const app of selected.length > 0 ? selected : apps) {
   const outdir = path.join(root, "apps", app, "dist");
   rmSync(outdir, { recursive: true, force: true });
-  const outfile = path.join(outdir, "main.mjs");
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: [path.join("apps", app, "src", "main.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    sourcemap: "linked",
-    legalComments: "none",
-    metafile: true,
-    logLevel: "warning",
-    plugins: [externalThirdParty],
-  });
-  const migrations = fileURLToPath(new URL("../../../migrations", pathToFileURL(outfile)));
-  if (!existsSync(path.join(migrations, "meta", "_journal.json"))) {
-    throw new Error(`${outfile}: migrations would resolve to ${migrations}, which has no journal`);
+  for (const [source, bundle] of entries[app]) {
+    const outfile = path.join(outdir, bundle);
+    const result = await build({
+      absWorkingDir: root,
+      entryPoints: [path.join("apps", app, "src", source)],
+      outfile,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      sourcemap: "linked",
+      legalComments: "none",
+      metafile: true,
+      logLevel: "warning",
+      plugins: [externalThirdParty],
+    });
+    const migrations = fileURLToPath(new URL("../../../migrations", pathToFileURL(outfile)));
+    if (!existsSync(path.join(migrations, "meta", "_journal.json"))) {
+      throw new Error(
+        `${outfile}: migrations would resolve to ${migrations}, which has no journal`,
+      );
+    }
+    const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+    process.stdout.write(`${path.relative(root, outfile)}  ${(bytes / 1024).toFixed(0)} KiB\n`);
   }
-  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  process.stdout.write(`${path.relative(root, outfile)}  ${(bytes / 1024).toFixed(0)} KiB\n`);
 }

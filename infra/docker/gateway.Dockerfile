@@ -55,6 +55,7 @@ EXPOSE 8080
 # Liveness only (no dependencies); orchestrators use /readyz for traffic.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/livez',{signal:AbortSignal.timeout(2000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# The operator CLI ships in the same image: docker run … portal/gateway node apps/gateway/dist/cli.mjs --help
 # The gateway drains on SIGTERM within SHUTDOWN_TIMEOUT_MS; give `docker stop -t` more than that.
 STOPSIGNAL SIGTERM
 CMD ["node", "apps/gateway/dist/main.mjs"]

@@ -10,18 +10,40 @@ afterEach(() => {
   server = undefined;
 });
 
-/** A loopback server whose /slow answers after `slowMs`; everything else at once. */
-async function startServer(slowMs: number): Promise<{ server: Server; port: number }> {
+/**
+ * A loopback server whose /slow answers only when the test calls `finishSlow()` (so "in flight"
+ * is a fact, not a guess about timing); everything else answers at once.
+ */
+async function startServer(): Promise<{
+  server: Server;
+  port: number;
+  slowArrived: Promise<void>;
+  finishSlow: () => void;
+}> {
+  let arrived = () => {};
+  const slowArrived = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  let finish = () => {};
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
   const s = createServer((req, res) => {
     if (req.url === "/slow") {
-      setTimeout(() => res.end("slow done"), slowMs);
+      arrived();
+      void finished.then(() => res.end("slow done"));
       return;
     }
     res.end("fast");
   });
   s.keepAliveTimeout = 60_000; // long, so only the drain can close idle sockets in time
   await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  return { server: s, port: (s.address() as AddressInfo).port };
+  return {
+    server: s,
+    port: (s.address() as AddressInfo).port,
+    slowArrived,
+    finishSlow: finish,
+  };
 }
 
 function get(port: number, path: string, agent?: import("node:http").Agent) {
@@ -41,7 +63,7 @@ function get(port: number, path: string, agent?: import("node:http").Agent) {
 
 describe("drainHttpServer", () => {
   it("lets an in-flight request finish, refuses new connections, and closes idle keep-alive sockets", async () => {
-    const started = await startServer(300);
+    const started = await startServer();
     server = started.server;
     const { Agent } = await import("node:http");
     const agent = new Agent({ keepAlive: true });
@@ -49,16 +71,17 @@ describe("drainHttpServer", () => {
       // An idle keep-alive socket, opened before the drain.
       expect(await get(started.port, "/fast", agent)).toEqual({ status: 200, body: "fast" });
       const slow = get(started.port, "/slow");
-      await new Promise((r) => setTimeout(r, 50)); // the slow request is in flight
+      await started.slowArrived; // the slow request is in flight
 
       let drained = false;
+      // With no delay the listener closes synchronously, inside this call.
       const drain = drainHttpServer(server, { delayMs: 0, sweepIntervalMs: 20 }).then(() => {
         drained = true;
       });
-      await new Promise((r) => setTimeout(r, 20));
       await expect(get(started.port, "/fast")).rejects.toMatchObject({ code: "ECONNREFUSED" });
       expect(drained).toBe(false);
 
+      started.finishSlow();
       expect(await slow).toEqual({ status: 200, body: "slow done" });
       await drain;
       expect(drained).toBe(true);
@@ -68,9 +91,10 @@ describe("drainHttpServer", () => {
   });
 
   it("keeps serving new connections during the delay before closing", async () => {
-    const started = await startServer(0);
+    const started = await startServer();
     server = started.server;
-    const drain = drainHttpServer(server, { delayMs: 200 });
+    // The delay is generous so a slow machine still connects inside it; nothing asserts time.
+    const drain = drainHttpServer(server, { delayMs: 1_000 });
     expect(await get(started.port, "/fast")).toEqual({ status: 200, body: "fast" });
     await drain;
     await expect(get(started.port, "/fast")).rejects.toMatchObject({ code: "ECONNREFUSED" });

@@ -42,6 +42,8 @@ export const GatewayEnv = z.object({
   USAGE_WRITER: z.enum(["true", "false"]).default("true"),
   /** Bearer token for GET /metrics; unset = loopback clients only, and off in production. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Proxies in front of the gateway that append X-Forwarded-For (nginx, an ingress): 0–5. */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Signs portal session JWTs. Generated into the data dir when unset outside production. */
   PORTAL_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -54,6 +56,17 @@ export const GatewayEnv = z.object({
   PORTAL_OIDC_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Built web app served at /portal and /admin; defaults to apps/portal/dist in this checkout. */
   PORTAL_WEB_DIR: z.string().optional(),
+  /** Stripe secret key (`sk_…`); unset = no credit purchases, metered usage waits in the outbox. */
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  /** Signing secret of the webhook endpoint (`whsec_…`); required to accept Stripe webhooks. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Stripe meter `event_name` for postpaid usage (value = micro-USD per org, model and hour). */
+  STRIPE_METER_EVENT_NAME: z.string().min(1).max(100).default("portal_usage_micros"),
+  /** Override of Stripe's API base URL (tests, stripe-mock, an egress proxy). */
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where Checkout sends the customer back (defaults: the portal billing page). */
+  STRIPE_SUCCESS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  STRIPE_CANCEL_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 export type GatewayEnv = z.infer<typeof GatewayEnv>;
 

@@ -11,6 +11,7 @@ import {
   portalAuthFromEnv,
   portalWebDir,
 } from "./services/auth/from-env.js";
+import { paymentsFromEnv } from "./services/billing/from-env.js";
 import { bootstrap } from "./services/bootstrap.js";
 import { loadSecretBox } from "./services/encryption-key.js";
 import { buildServices } from "./services/services.js";
@@ -50,14 +51,19 @@ const boot = await bootstrap(dbHandle.db, secrets, {
   targets: stack?.targets ?? [],
 });
 
+const payments = paymentsFromEnv(env);
+if (!payments) logger.info("Stripe not configured: credit purchases off, metered usage waits");
 const services = buildServices({
+  payments,
   config: {
     version: VERSION,
     maxBodyBytes: env.MAX_BODY_BYTES,
     upstreamMarginMs: env.UPSTREAM_MARGIN_MS,
     portalWebDir: portalWebDir(env),
     metricsToken: env.METRICS_TOKEN,
+    trustedProxyHops: env.TRUSTED_PROXY_HOPS,
     production: env.NODE_ENV === "production",
+    creditPurchases: payments !== undefined,
   },
   logger,
   dbHandle,

@@ -28,6 +28,8 @@ interface Product {
   key: string;
   dataDir: string;
   output: () => string;
+  /** The embedded routers listen on this port and the next (EMBEDDED_ROUTERS defaults to 2). */
+  routerBasePort: number;
   exited: Promise<number | null>;
 }
 
@@ -36,6 +38,7 @@ async function startProduct(extraEnv: Record<string, string>): Promise<Product> 
   const dataDir = mkdtempSync(path.join(tmpdir(), "portal-shutdown-e2e-"));
   dirs.push(dataDir);
   const key = generateApiKey();
+  const routerBasePort = 20_000 + Math.floor(Math.random() * 20_000);
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL; // PGlite in the temp data dir, readable after exit
   delete env.REDIS_URL;
@@ -43,7 +46,7 @@ async function startProduct(extraEnv: Record<string, string>): Promise<Product> 
     PORT: "0",
     PORTAL_DATA_DIR: dataDir,
     PORTAL_BOOTSTRAP_KEY: key,
-    EMBEDDED_ROUTER_BASE_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+    EMBEDDED_ROUTER_BASE_PORT: String(routerBasePort),
     EMBEDDED_MINERS_PER_ROUTER: "2",
     LOG_LEVEL: "warn",
     ...extraEnv,
@@ -82,6 +85,7 @@ async function startProduct(extraEnv: Record<string, string>): Promise<Product> 
     dataDir,
     output: () => out,
     exited,
+    routerBasePort,
   };
 }
 
@@ -122,6 +126,25 @@ async function eventually(probe: () => Promise<boolean>, attempts = 100, everyMs
   return false;
 }
 
+/**
+ * Poll the embedded routers until one holds an unfinished task: the completion is then really
+ * in flight (a fixed sleep only guesses, and loses on a loaded machine).
+ */
+async function untilInFlight(p: Product) {
+  const seen = await eventually(async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`http://127.0.0.1:${p.routerBasePort + i}/api/v1/tasks/0`, {
+        headers: { authorization: "Bearer default-dev-token" },
+      }).catch(() => undefined);
+      if (!res?.ok) continue;
+      const body = (await res.json()) as { tasks: Array<{ finished_at: string | null }> };
+      if (body.tasks.some((t) => t.finished_at === null)) return true;
+    }
+    return false;
+  }, 500);
+  expect(seen, `no task in flight on the routers\n${p.output()}`).toBe(true);
+}
+
 describe("gateway graceful shutdown (real process)", () => {
   // Each test boots a full product (PGlite, routers, miners): give it more than the default.
   it("on SIGTERM turns /readyz 503, stops accepting, finishes the in-flight completion, flushes its usage and exits 0", {
@@ -139,7 +162,7 @@ describe("gateway graceful shutdown (real process)", () => {
 
     // 40 tokens × 50 ms ≈ 2 s upstream; SIGTERM lands while it is in flight.
     const inFlight = slowCompletion(p, 40);
-    await sleep(400);
+    await untilInFlight(p);
     const sigtermAt = Date.now();
     p.proc.kill("SIGTERM");
 
@@ -203,7 +226,7 @@ describe("gateway graceful shutdown (real process)", () => {
     });
     // 100 tokens × 100 ms ≈ 10 s, far beyond the 1 s bound; its connection dies with the process.
     const inFlight = slowCompletion(p, 100).catch((err: unknown) => err);
-    await sleep(400);
+    await untilInFlight(p);
     p.proc.kill("SIGTERM");
     expect(await p.exited, p.output()).toBe(1);
     expect(p.output()).toContain("shutdown bound exceeded");

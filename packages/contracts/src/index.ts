@@ -1,4 +1,5 @@
 export * from "./admin.js";
+export * from "./billing.js";
 export * from "./compat-anthropic.js";
 export * from "./compat-openai.js";
 export * from "./completions.js";

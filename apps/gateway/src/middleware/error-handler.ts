@@ -92,7 +92,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
  */
 export function renderError(c: Context<AppEnv>, apiError: ApiError): Response {
   c.set("errorCode", apiError.code);
-  const vendor = vendorOf(c.req.path);
+  const vendor = vendorOf(c);
   if (vendor) {
     const rendered =
       vendor === "openai"
@@ -113,9 +113,16 @@ export function renderError(c: Context<AppEnv>, apiError: ApiError): Response {
   return c.json(envelope, apiError.status as 400, apiError.headers);
 }
 
-function vendorOf(path: string): "openai" | "anthropic" | null {
+function vendorOf(c: Context<AppEnv>): "openai" | "anthropic" | null {
+  const path = c.req.path;
   if (path === "/v1/chat/completions" || path === "/v1/chat/completions/") return "openai";
   if (path === "/v1/messages" || path === "/v1/messages/") return "anthropic";
+  // The models routes serve both SDKs; Anthropic's always sends `anthropic-version`.
+  if (
+    (path === "/v1/models" || path.startsWith("/v1/models/")) &&
+    c.req.header("anthropic-version")
+  )
+    return "anthropic";
   return null;
 }
 

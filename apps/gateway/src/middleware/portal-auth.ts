@@ -1,8 +1,8 @@
-import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../errors.js";
+import { requestClientIp } from "../lib/client-ip.js";
 import type { AppEnv } from "../types.js";
 
 export const SESSION_COOKIE = "portal_session";
@@ -36,14 +36,9 @@ export function clearSessionCookie(c: Context): void {
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure: cookieIsSecure(c) });
 }
 
-/** The client's address for throttling: the socket peer (proxies are not trusted blindly). */
-export function clientIp(c: Context): string | null {
-  try {
-    return getConnInfo(c).remote.address ?? null;
-  } catch {
-    // In-process requests (tests) have no socket.
-    return null;
-  }
+/** The client's address for throttling: the socket peer, or behind `TRUSTED_PROXY_HOPS` proxies. */
+export function clientIp(c: Context<AppEnv>): string | null {
+  return requestClientIp(c);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { createMiddleware } from "hono/factory";
+import { requestClientIp } from "../lib/client-ip.js";
 import type { AppEnv } from "../types.js";
 
 /** Queue one `request_logs` row per API request, rejected ones included (written in batches). */
@@ -7,12 +7,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   const latencyMs = performance.now() - c.get("receivedAt");
   const key = c.get("apiKey");
-  let clientIp: string | null = null;
-  try {
-    clientIp = getConnInfo(c).remote.address ?? null;
-  } catch {
-    // In-process requests (tests) have no socket.
-  }
+  const clientIp = requestClientIp(c);
   c.get("services").requestLogs.push({
     requestId: c.get("requestId"),
     orgId: key?.orgId ?? null,

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import {
   AcceptInvitationBody,
   ChangePasswordBody,
+  CheckoutBody,
   CreateInvitationBody,
   CreateKeyBody,
   CreateModelBody,
@@ -127,10 +128,60 @@ const PORTAL: Route[] = [
     null,
   ],
   ["get", "/portal/api/orgs/{orgId}/models", "Models the org may use", null],
+  [
+    "post",
+    "/portal/api/orgs/{orgId}/billing/checkout",
+    "Buy prepaid credits: a Stripe Checkout session URL (owners/admins; 404 without Stripe)",
+    CheckoutBody,
+    201,
+  ],
+  [
+    "get",
+    "/portal/api/orgs/{orgId}/billing/exports/usage",
+    "Usage events streamed as CSV or JSON Lines (?from=&to= UTC days, &format=csv|jsonl; owners/admins)",
+    null,
+  ],
+  [
+    "get",
+    "/portal/api/orgs/{orgId}/billing/exports/ledger",
+    "Ledger entries streamed as CSV or JSON Lines (?from=&to=&format=; owners/admins)",
+    null,
+  ],
+  [
+    "get",
+    "/portal/api/orgs/{orgId}/billing/statement",
+    "Monthly statement: totals by model and key, ledger, balances (?month=YYYY-MM&format=json|csv)",
+    null,
+  ],
 ];
 
 /** Operator API (`/admin/api`): operators only; everyone else gets 404. Every change is audited. */
 const ADMIN: Route[] = [
+  [
+    "get",
+    "/admin/api/billing/exports/usage",
+    "Usage events of one org (?org_id=) or all orgs, streamed (?from=&to=&format=csv|jsonl)",
+    null,
+  ],
+  [
+    "get",
+    "/admin/api/billing/exports/ledger",
+    "Ledger entries of one org (?org_id=) or all orgs, streamed (?from=&to=&format=)",
+    null,
+  ],
+  ["get", "/admin/api/orgs/{orgId}/billing/statement", "An org's monthly statement", null],
+  [
+    "get",
+    "/admin/api/billing/reconciliation",
+    "Hour by hour: our usage and ledger vs the meter events sent to Stripe (?from=&to=&org_id=)",
+    null,
+  ],
+  [
+    "post",
+    "/admin/api/billing/rollup",
+    "Roll closed hours of usage into the ledger and outbox now",
+    null,
+  ],
   ["get", "/admin/api/plans", "Plans", null],
   ["get", "/admin/api/orgs", "Find orgs (?q= name, id or member email)", null],
   ["get", "/admin/api/orgs/{orgId}", "An org with members and keys", null],
@@ -237,4 +288,19 @@ export function registerConsolePaths(app: OpenAPIHono): void {
   });
   register(app, PORTAL, "Portal console");
   register(app, ADMIN, "Operator console");
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/webhooks/stripe",
+    summary:
+      "Stripe event deliveries (Stripe-Signature verified, 5-minute replay window); checkout.session.completed credits, charge.refunded refunds, each exactly once",
+    tags: ["Billing"],
+    security: [],
+    responses: {
+      200: {
+        description: "Received",
+        content: { "application/json": { schema: { type: "object" as const } } },
+      },
+      ...failureResponses(["invalid_request", "not_found", "payload_too_large", "internal_error"]),
+    },
+  });
 }

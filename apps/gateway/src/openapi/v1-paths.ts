@@ -14,7 +14,7 @@ import {
   okEnvelopeSchema,
   UsageReport,
 } from "@portal/contracts";
-import type { z } from "zod";
+import { z } from "zod";
 import { renderAnthropicError, renderOpenAIError } from "../services/compat/index.js";
 import { AUTH_FAILURES, failureResponses } from "./responses.js";
 
@@ -87,6 +87,10 @@ export function registerV1Paths(app: OpenAPIHono): void {
     method: "get",
     path: "/v1/models",
     summary: "Models this key may use (OpenAI list shape)",
+    description:
+      "With an `anthropic-version` header (Anthropic SDKs) the answer is Anthropic's Models API " +
+      'page instead: `{data: [{type: "model", id, display_name, created_at}], has_more, ' +
+      "first_id, last_id}`, paged with `limit`, `after_id` and `before_id`.",
     tags: ["Public"],
     security: [{ apiKey: [] }],
     responses: {
@@ -96,6 +100,23 @@ export function registerV1Paths(app: OpenAPIHono): void {
         content: { "application/json": { schema: ModelList } },
       },
       ...failureResponses(AUTH_FAILURES),
+    },
+  });
+
+  registry.registerPath({
+    method: "get",
+    path: "/v1/models/{id}",
+    summary:
+      "One model this key may use (OpenAI model object, or Anthropic's with anthropic-version)",
+    tags: ["Public"],
+    security: [{ apiKey: [] }],
+    request: { params: z.object({ id: z.string().meta({ example: "default" }) }) },
+    responses: {
+      200: {
+        description: "The model",
+        content: { "application/json": { schema: ModelList.shape.data.element } },
+      },
+      ...failureResponses([...AUTH_FAILURES, "model_not_found"]),
     },
   });
 
@@ -207,7 +228,10 @@ export function registerV1Paths(app: OpenAPIHono): void {
 
   for (const [path, summary] of [
     ["/livez", "Liveness: the process is up (no dependencies checked)"],
-    ["/readyz", "Readiness: database reachable and not draining (503 otherwise)"],
+    [
+      "/readyz",
+      "Readiness: migrated and not draining (503 otherwise); 200 `degraded` when the database went away after the replica was ready",
+    ],
   ] as const) {
     registry.registerPath({
       method: "get",

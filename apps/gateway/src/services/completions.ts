@@ -380,6 +380,8 @@ function recordUsage(
     latencyMs: Math.round(performance.now() - ctx.receivedAt),
     upstreamMs: Math.round(args.upstreamMs),
     stream: args.stream ?? false,
+    // Recorded with the event so the billing rollup meters exactly what was served as postpaid.
+    billingMode: ctx.key.billingMode,
     createdAt: new Date(),
   };
   return services.usage.append({ event, chargeMicros: args.chargeMicros });

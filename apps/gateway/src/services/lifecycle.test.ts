@@ -50,6 +50,26 @@ describe("Lifecycle readiness", () => {
     expect(hanging).toMatchObject({ ready: false, reason: "database_unreachable" });
   });
 
+  it("stays ready, degraded, when the database goes away after the replica was ready", async () => {
+    let up = true;
+    const l = lifecycle(async () => {
+      if (!up) throw new Error("connection refused");
+      return 3;
+    });
+    expect((await l.readiness()).ready).toBe(true);
+    up = false;
+    expect(await l.readiness()).toEqual({
+      ready: true,
+      degraded: ["database"],
+      checks: { shutting_down: false, database: "unreachable", migrations: null },
+    });
+    up = true;
+    expect(await l.readiness()).toMatchObject({ ready: true, checks: { database: "ok" } });
+    expect((await l.readiness()).degraded).toBeUndefined();
+    l.beginShutdown();
+    expect(await l.readiness()).toMatchObject({ ready: false, reason: "shutting_down" });
+  });
+
   it("reports shutting_down once shutdown began, without touching the database", async () => {
     let queried = 0;
     const l = lifecycle(async () => {

@@ -9,6 +9,8 @@ export type NotReadyReason = "shutting_down" | "database_unreachable" | "migrati
 export interface ReadinessReport {
   ready: boolean;
   reason?: NotReadyReason;
+  /** Ready, but serving without these (warm caches and queued usage stand in for them). */
+  degraded?: Array<"database">;
   checks: {
     shutting_down: boolean;
     database: "ok" | "unreachable" | "skipped";
@@ -38,9 +40,15 @@ export interface LifecycleOptions {
  * "not shutting down, database answers, every migration this build carries is applied". Redis is
  * deliberately not a readiness dependency: limits and usage degrade to local fallbacks without it,
  * so taking every replica out of rotation when Redis blips would turn a degradation into an outage.
+ * The same holds for Postgres once this replica has been ready: warm requests need no database
+ * round trip (keys, plans, models and pools are cached; usage is queued), and every replica shares
+ * the one database, so failing readiness on an outage would pull all of them out of rotation at
+ * once. A replica that has never been ready (cold caches, migrations unverified) stays out.
  */
 export class Lifecycle {
   private shuttingDown = false;
+  /** Set by the first fully ready check: caches can be warm and the schema is known good. */
+  private everReady = false;
   readonly startedAt = Date.now();
 
   constructor(private readonly opts: LifecycleOptions) {}
@@ -79,6 +87,13 @@ export class Lifecycle {
     try {
       applied = await withTimeout(this.opts.appliedMigrations(), this.opts.checkTimeoutMs ?? 2000);
     } catch {
+      if (this.everReady) {
+        return {
+          ready: true,
+          degraded: ["database"],
+          checks: { shutting_down: false, database: "unreachable", migrations: null },
+        };
+      }
       return {
         ready: false,
         reason: "database_unreachable",
@@ -88,6 +103,7 @@ export class Lifecycle {
     const migrations = { applied, expected: this.opts.expectedMigrations() };
     // More applied than expected is fine: a newer replica migrated first during a rolling deploy.
     const ready = applied >= migrations.expected;
+    if (ready) this.everReady = true;
     return {
       ready,
       ...(ready ? {} : { reason: "migrations_pending" as const }),

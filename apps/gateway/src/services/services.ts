@@ -2,6 +2,8 @@ import type { Database, DbHandle, NewRequestLog } from "@portal/db";
 import type { Logger } from "pino";
 import { buildPortalAuth, defaultPortalAuthOptions, type PortalAuthOptions } from "./auth/build.js";
 import type { PortalAuth } from "./auth/portal-auth.js";
+import { BillingJob } from "./billing/billing-job.js";
+import type { PaymentsConfig } from "./billing/payments.js";
 import { Catalog } from "./catalog.js";
 import { buildEnforcement, type Enforcement } from "./enforcement.js";
 import { KeyStore } from "./key-store.js";
@@ -20,6 +22,8 @@ export interface GatewayConfig {
   upstreamMarginMs: number;
   /** Built web app (apps/portal/dist) served at /portal and /admin; unset = not served. */
   portalWebDir?: string | undefined;
+  /** Proxies in front of the gateway that append to X-Forwarded-For (client IP); 0 = none. */
+  trustedProxyHops?: number | undefined;
   /** Bearer token for GET /metrics; unset = loopback only, and disabled in production. */
   metricsToken?: string | undefined;
   production?: boolean | undefined;
@@ -59,6 +63,10 @@ export interface Services {
   auth: PortalAuth;
   /** Readiness and shutdown state behind /livez and /readyz. */
   lifecycle: Lifecycle;
+  /** Stripe (checkout, webhooks, meter events); undefined when not configured. */
+  payments: PaymentsConfig | undefined;
+  /** Hourly usage rollup into the ledger / meter outbox, and the outbox sender. */
+  billing: BillingJob;
   /** Flush queues and release connections (not the database handle, which the caller owns). */
   close(): Promise<void>;
 }
@@ -87,6 +95,8 @@ export interface BuildServicesOptions {
   redisBreakerCooldownMs?: number | undefined;
   /** request_logs retention for the partition job (default 14 days). */
   requestLogRetentionDays?: number;
+  /** Stripe settings (main.ts builds them from STRIPE_*); unset = no payments. */
+  payments?: PaymentsConfig | undefined;
 }
 
 /** Wire the services from already-opened infrastructure. */
@@ -103,7 +113,10 @@ export function buildServices(opts: BuildServicesOptions): Services {
     maxBatch: 500,
     maxBuffered: 200_000,
     logger: opts.logger,
-    write: (rows) => insertRequestLogs(db, rows),
+    write: (rows) =>
+      insertRequestLogs(db, rows, (row, err) =>
+        opts.logger.error({ err, requestId: row.requestId }, "request log row dropped"),
+      ),
   });
   const keys = new KeyStore(db);
   const catalog = new Catalog(db, opts.secrets, opts.logger, opts.catalogFreshMs);
@@ -128,7 +141,8 @@ export function buildServices(opts: BuildServicesOptions): Services {
     logger: opts.logger,
     requestLogRetentionDays: opts.requestLogRetentionDays ?? 14,
   });
-  const lifecycle = createLifecycle(db, undefined, [partitions]);
+  const billing = new BillingJob({ db, logger: opts.logger, payments: opts.payments });
+  const lifecycle = createLifecycle(db, undefined, [partitions, billing]);
   return {
     config: opts.config,
     logger: opts.logger,
@@ -153,6 +167,8 @@ export function buildServices(opts: BuildServicesOptions): Services {
       enforcement.redis ? { redis: enforcement.redis, logger: opts.logger } : undefined,
     ),
     lifecycle,
+    payments: opts.payments,
+    billing,
     close: async () => {
       await lifecycle.stopJobs();
       await Promise.all([enforcement.close(), logs.close()]);

@@ -5,6 +5,8 @@ export interface FixtureRouter {
   url: string;
   /** Completions answered so far. */
   served(): number;
+  /** Completion requests received so far (answered or not yet). */
+  received(): number;
   close(): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ export async function startFixtureRouter(
   opts: { delayMs?: number; promptTokens?: number; port?: number } = {},
 ): Promise<FixtureRouter> {
   let served = 0;
+  let received = 0;
   let task = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -36,6 +39,7 @@ export async function startFixtureRouter(
       } catch {
         // answered below with the defaults
       }
+      received++;
       const completion = body.max_tokens ?? 16;
       const prompt = opts.promptTokens ?? 10;
       if (body.stream) {
@@ -98,6 +102,7 @@ export async function startFixtureRouter(
   return {
     url: `http://127.0.0.1:${port}`,
     served: () => served,
+    received: () => received,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

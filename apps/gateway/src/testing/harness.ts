@@ -15,6 +15,7 @@ import pino from "pino";
 import { createApp } from "../app.js";
 import { generateApiKey, hashApiKey, keyDisplayParts } from "../services/api-keys.js";
 import type { PortalAuthOptions } from "../services/auth/build.js";
+import type { PaymentsConfig } from "../services/billing/payments.js";
 import { ensurePlans } from "../services/bootstrap.js";
 import { SecretBox } from "../services/secret-box.js";
 import { buildServices, type Services } from "../services/services.js";
@@ -51,6 +52,8 @@ export async function createTestGateway(
     streamKeepAliveMs?: number;
     /** Circuit-breaker cooldown (fault tests shorten it). */
     circuitCooldownMs?: number;
+    /** Stripe wiring (billing tests point the SDK at a local recording server). */
+    payments?: PaymentsConfig;
   } = {},
 ): Promise<TestGateway> {
   const shared = opts.shareWith;
@@ -61,6 +64,7 @@ export async function createTestGateway(
   const redisUrl = opts.redis === false ? undefined : (opts.redisUrl ?? testRedisUrl());
   const usageStream = opts.usageStream ?? `usage:{test-${newId("req").slice(4)}}`;
   const services = buildServices({
+    payments: opts.payments,
     redisUrl,
     usageStream,
     usageWriter: opts.usageWriter,
@@ -74,6 +78,7 @@ export async function createTestGateway(
       portalWebDir: opts.portalWebDir,
       metricsToken: opts.metricsToken,
       streamKeepAliveMs: opts.streamKeepAliveMs,
+      creditPurchases: opts.payments !== undefined,
     },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     dbHandle,

@@ -85,6 +85,12 @@ describe("trial routes", () => {
       429,
       "trial_quota_exceeded",
     );
+    // A client-written prefix does not buy a fresh quota: the proxy's appended entry counts.
+    await err(
+      await noKey(url, { prompt: "d" }, { "X-Forwarded-For": "192.0.2.77, 203.0.113.1" }),
+      429,
+      "trial_quota_exceeded",
+    );
     for (const [i, [path, body]] of [
       ["/api/v1/trial/delegate", { task_request_input: "hi" }],
       ["/api/v2/trial/delegate", { objective: "hi" }],

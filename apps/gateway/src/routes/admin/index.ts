@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { ApiError } from "../../errors.js";
 import { operatorOnly, portalAuth } from "../../middleware/portal-auth.js";
 import type { AppEnv } from "../../types.js";
-import { portalOnError, smallBody } from "../portal/shared.js";
+import { portalOnError, smallBody, storableQuery } from "../portal/shared.js";
+import { billingRoutes } from "./billing.js";
 import { modelRoutes } from "./models.js";
 import { orgRoutes } from "./orgs.js";
 import { poolRoutes } from "./pools.js";
@@ -15,7 +16,7 @@ import { userRoutes } from "./users.js";
  * gateway instance over the Redis invalidation bus.
  */
 export const adminApi = new Hono<AppEnv>()
-  .use("*", smallBody, portalAuth, operatorOnly)
+  .use("*", smallBody, portalAuth, operatorOnly, storableQuery)
   .get("/me", (c) => {
     const user = c.get("portalUser");
     return c.json({ id: user?.id, email: user?.email, is_operator: true });
@@ -25,6 +26,7 @@ export const adminApi = new Hono<AppEnv>()
   .route("/", modelRoutes)
   .route("/", poolRoutes)
   .route("/", supportRoutes)
+  .route("/", billingRoutes)
   .all("*", (c) => {
     throw new ApiError("not_found", `No route ${c.req.method} ${c.req.path}.`);
   })

@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
 import { ApiError } from "../../errors.js";
+import { isStorableText, scrubText } from "../../lib/storable-text.js";
 import { onError, renderError } from "../../middleware/error-handler.js";
 import type { ActorContext, OrgContext } from "../../services/portal/context.js";
 import {
@@ -57,16 +59,39 @@ export function actor(c: Context<AppEnv>, kind: "user" | "operator" = "user"): A
   return { userId: user.id, kind, requestId: c.get("requestId") };
 }
 
+/** Our ids (`org_01J…`), plan ids and slugs: anything else cannot name a resource. */
+const ID_PARAM = /^[A-Za-z0-9_-]{1,128}$/;
+
 /** The actor inside the org named by the `:orgId` path parameter. */
 export function orgActor(c: Context<AppEnv>): OrgContext {
   const orgId = c.req.param("orgId");
-  if (!orgId) throw new ApiError("not_found", "No such organization.");
+  if (!orgId || !ID_PARAM.test(orgId)) throw new ApiError("not_found", "No such organization.");
   return { ...actor(c), orgId };
 }
 
-/** A path parameter that the router guarantees is present. */
+/**
+ * An id path parameter. One that no id could match is a 404 here, before it reaches a query
+ * (a NUL byte in it would otherwise be a database error).
+ */
 export function param(c: Context<AppEnv>, name: string): string {
   const value = c.req.param(name);
   if (!value) throw new ApiError("not_found", `Missing ${name}.`);
+  if (!ID_PARAM.test(value)) throw new ApiError("not_found", `No resource with that ${name}.`);
   return value;
 }
+
+/** Refuse query strings Postgres could not compare against (NUL, unpaired surrogates). */
+export const storableQuery = createMiddleware<AppEnv>(async (c, next) => {
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    for (const value of values) {
+      if (!isStorableText(name) || !isStorableText(value)) {
+        throw new ApiError(
+          "invalid_request",
+          `Query parameter '${scrubText(name)}' must not contain NUL characters or unpaired UTF-16 surrogates.`,
+          { field: scrubText(name) },
+        );
+      }
+    }
+  }
+  await next();
+});

@@ -46,7 +46,7 @@ describe("gateway probes", () => {
 });
 
 describe("gateway probes without a database", () => {
-  it("/readyz answers 503 database_unreachable once the database is gone", async () => {
+  it("/readyz answers 503 database_unreachable when the database is gone before it was ever ready", async () => {
     const other = await createTestGateway();
     await other.dbHandle.close();
     try {
@@ -55,6 +55,24 @@ describe("gateway probes without a database", () => {
       expect(res.status, JSON.stringify(body)).toBe(503);
       expect(body).toMatchObject({ status: "unavailable", reason: "database_unreachable" });
       expect((await other.app.request("/livez")).status).toBe(200);
+    } finally {
+      await other.services.close();
+    }
+  });
+
+  it("/readyz stays 200 degraded when the database goes away after the replica was ready", async () => {
+    const other = await createTestGateway();
+    try {
+      expect((await other.app.request("/readyz")).status).toBe(200);
+      await other.dbHandle.close();
+      const res = await other.app.request("/readyz");
+      const body = await res.json();
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      expect(body).toEqual({
+        status: "degraded",
+        degraded: ["database"],
+        checks: { shutting_down: false, database: "unreachable", migrations: null },
+      });
     } finally {
       await other.services.close();
     }

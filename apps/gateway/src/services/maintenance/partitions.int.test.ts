@@ -13,6 +13,7 @@ import { testDatabaseUrl } from "@portal/db/testing";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenant, createTestGateway, type TestGateway } from "../../testing/harness.js";
+import { rollupUsage } from "../billing/rollup.js";
 import { decodeUsage, encodeUsage, persistUsageBatch, type QueuedUsage } from "../usage/persist.js";
 import { insertRequestLogs } from "../usage/request-log-writer.js";
 import { PartitionJob } from "./partition-job.js";
@@ -107,10 +108,12 @@ describe("time-partitioned usage tables", () => {
     expect(events.map((e) => e.requestId).sort()).toEqual(
       [...batch, fresh].map((i) => i.event.requestId).sort(),
     );
+    // One charge per event, on its row; the hourly rollup books their sum once.
+    expect(events.map((e) => Number(e.chargeMicros)).sort((a, b) => a - b)).toEqual([1, 2, 3, 10]);
+    await rollupUsage(db, { before: new Date(now.getTime() + 3_600_000), orgId: t.orgId });
+    await rollupUsage(db, { before: new Date(now.getTime() + 3_600_000), orgId: t.orgId });
     const charges = await db.select().from(billingLedger).where(eq(billingLedger.orgId, t.orgId));
-    expect(charges.map((c) => Number(c.amountMicros)).sort((a, b) => a - b)).toEqual([
-      -10, -3, -2, -1,
-    ]);
+    expect(charges.map((c) => Number(c.amountMicros))).toEqual([-16]);
     const [daily] = await db.select().from(usageDaily).where(eq(usageDaily.orgId, t.orgId));
     expect(daily).toMatchObject({ requests: 4, promptTokens: 8, completionTokens: 12 });
     expect(daily?.costMicros).toBe(16n);

@@ -1,5 +1,5 @@
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BatchWriter } from "./batch-writer.js";
 
 const logger = pino({ level: "silent" });
@@ -56,8 +56,8 @@ describe("BatchWriter", () => {
       write: async (rows) => void written.push(...rows),
     });
     w.push(42);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(written).toEqual([42]);
+    // No flush() call: only the interval timer can write it. Poll for that, never a fixed sleep.
+    await vi.waitFor(() => expect(written).toEqual([42]), { timeout: 5_000, interval: 5 });
     await w.close();
   });
 });

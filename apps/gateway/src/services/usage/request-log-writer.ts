@@ -6,12 +6,36 @@ import {
   type NewRequestLog,
   sql,
 } from "@portal/db";
+import { scrubText } from "../../lib/storable-text.js";
+import { isPermanentWriteError } from "./poison.js";
 
 /**
  * Insert a batch of request logs (daily partitions, created first if missing). A late row for a
  * day the retention job already dropped recreates that day; the next job run drops it again.
+ * Client-supplied text is scrubbed first; should a row still fail on its data, the batch is
+ * written row by row and only that row is dropped (`onDropped`), so it cannot stall the writer.
  */
-export async function insertRequestLogs(db: Database, rows: NewRequestLog[]): Promise<void> {
+export async function insertRequestLogs(
+  db: Database,
+  rows: NewRequestLog[],
+  onDropped?: (row: NewRequestLog, err: unknown) => void,
+): Promise<void> {
+  try {
+    await insertPartitioned(db, rows);
+  } catch (err) {
+    if (!isPermanentWriteError(err)) throw err;
+    for (const row of rows) {
+      try {
+        await insertPartitioned(db, [row]);
+      } catch (rowErr) {
+        if (!isPermanentWriteError(rowErr)) throw rowErr;
+        onDropped?.(row, rowErr);
+      }
+    }
+  }
+}
+
+async function insertPartitioned(db: Database, rows: NewRequestLog[]): Promise<void> {
   if (rows.length === 0) return;
   const dates = () => rows.map((r) => new Date(r.createdAt));
   await ensurePartitionsCached(db, "request_logs", dates());
@@ -36,14 +60,14 @@ async function insertBatch(db: Database, rows: NewRequestLog[]): Promise<void> {
       org_id: r.orgId ?? null,
       api_key_id: r.apiKeyId ?? null,
       method: r.method,
-      route: r.route,
+      route: scrubText(r.route),
       http_status: r.httpStatus,
       error_code: r.errorCode ?? null,
-      model_alias: r.modelAlias ?? null,
+      model_alias: r.modelAlias == null ? null : scrubText(r.modelAlias.slice(0, 200)),
       latency_ms: r.latencyMs,
       overhead_ms: r.overheadMs ?? null,
       client_ip: r.clientIp ?? null,
-      user_agent: r.userAgent ?? null,
+      user_agent: r.userAgent == null ? null : scrubText(r.userAgent),
       created_at: new Date(r.createdAt).toISOString(),
     })),
   );

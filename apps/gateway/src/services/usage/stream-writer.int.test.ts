@@ -12,6 +12,7 @@ import {
   type TestGateway,
 } from "../../testing/harness.js";
 import { openTestRedis, testRedisUrl } from "../../testing/redis.js";
+import { rollupUsage } from "../billing/rollup.js";
 import { encodeUsage, persistUsageBatch, type QueuedUsage } from "./persist.js";
 import { StreamUsageWriter } from "./stream-writer.js";
 
@@ -106,11 +107,18 @@ describe.skipIf(!url)("usage stream writer (Redis Stream → Postgres)", () => {
     // Rollups and charges count each request once, though 7 were offered twice.
     const [daily] = await db.select().from(usageDaily).where(eq(usageDaily.orgId, t.orgId));
     expect(daily?.requests).toBe(N);
+    // Charges: each event's charge once on its row, then once in the hourly rollup entries.
+    const [unrolled] = await db
+      .select({ n: sql<number>`count(*)::int`, sum: sql<string>`sum(charge_micros)::text` })
+      .from(usageEvents)
+      .where(sql`${usageEvents.orgId} = ${t.orgId} and ${usageEvents.chargeMicros} > 0`);
+    expect(unrolled?.n).toBe(N);
+    await rollupUsage(db, { before: new Date(Date.now() + 3_600_000), orgId: t.orgId });
     const [charges] = await db
-      .select({ n: sql<number>`count(*)::int` })
+      .select({ sum: sql<string>`sum(-amount_micros)::text` })
       .from(billingLedger)
       .where(sql`${billingLedger.orgId} = ${t.orgId} and ${billingLedger.kind} = 'usage_charge'`);
-    expect(charges?.n).toBe(N);
+    expect(charges?.sum).toBe(unrolled?.sum);
   });
 
   it("a poison entry goes to the dead-letter stream and does not hold the good ones back", async () => {
@@ -140,10 +148,14 @@ describe.skipIf(!url)("usage stream writer (Redis Stream → Postgres)", () => {
       },
       chargeMicros: 11n,
     });
-    // The ledger charge of an org that does not exist violates its foreign key: it can never
+    // A status outside the usage_status enum is a data exception (SQLSTATE 22P02): it can never
     // be written, however often it is retried.
     const good = [item(t.orgId), item(t.orgId)];
-    const poison = item("org_deleted_by_hand");
+    const bad = item(t.orgId);
+    const poison: QueuedUsage = {
+      ...bad,
+      event: { ...bad.event, status: "exploded" as unknown as QueuedUsage["event"]["status"] },
+    };
     for (const i of [good[0], poison, good[1]]) {
       if (i) await redis.xadd(poisonStream, "*", "e", encodeUsage(i));
     }

@@ -128,6 +128,15 @@ describe("openai SDK against the gateway", () => {
     expect(ids).toContain(tenant.alias);
   });
 
+  it("retrieves one model, and raises NotFoundError for one the key may not use", async () => {
+    const model = await openai().models.retrieve(tenant.alias);
+    expect(model).toMatchObject({ id: tenant.alias, object: "model", owned_by: "portal" });
+    expect(model.created).toBeGreaterThan(1_600_000_000);
+    await expect(openai().models.retrieve("no-such-model")).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
+  });
+
   it("raises the right error classes: bad key, unknown model, bad request, rate limit", async () => {
     await expect(
       openai("cx_live_0000000000000000000000000000000000000000").chat.completions.create({
@@ -213,6 +222,37 @@ describe("@anthropic-ai/sdk against the gateway", () => {
     expect(block?.type === "text" ? block.text : null).toBe(text);
     expect(final.usage.output_tokens).toBeGreaterThan(0);
     expect(final.usage.input_tokens).toBeGreaterThan(0);
+  });
+
+  it("lists, pages through and retrieves the caller's models in Anthropic's shape", async () => {
+    // A second public alias, so there are at least two models to page through.
+    const other = await createTenant(gw, { targets: [{ url: router.url }] });
+    const listed: Anthropic.ModelInfo[] = [];
+    for await (const m of anthropic().models.list()) listed.push(m);
+    const ids = listed.map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining([tenant.alias, other.alias]));
+    expect(new Set(ids).size).toBe(ids.length);
+    const mine = listed.find((m) => m.id === tenant.alias);
+    expect(mine).toMatchObject({ type: "model", id: tenant.alias, display_name: tenant.alias });
+    expect(new Date(mine?.created_at ?? "").getTime()).toBeGreaterThan(Date.parse("2020-01-01"));
+
+    // Cursor paging: one model per page, the next page continues after the last id.
+    const first = await anthropic().models.list({ limit: 1 });
+    expect(first.data).toHaveLength(1);
+    expect(first.has_more).toBe(true);
+    expect(first.first_id).toBe(first.data[0]?.id);
+    const second = await first.getNextPage();
+    expect(second.data).toHaveLength(1);
+    expect((second.data[0]?.id ?? "") > (first.data[0]?.id ?? "")).toBe(true);
+
+    const one = await anthropic().models.retrieve(tenant.alias);
+    expect(one).toMatchObject({ type: "model", id: tenant.alias, max_tokens: expect.any(Number) });
+    await expect(anthropic().models.retrieve("no-such-model")).rejects.toBeInstanceOf(
+      Anthropic.NotFoundError,
+    );
+    await expect(
+      anthropic("cx_live_0000000000000000000000000000000000000000").models.list(),
+    ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
   });
 
   it("raises the right error classes: bad key, unknown model, rate limit", async () => {

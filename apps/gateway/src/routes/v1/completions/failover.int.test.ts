@@ -135,9 +135,11 @@ describe("failover between routers of one pool", () => {
 
       // The router comes back on the same address: after the circuit's cooldown it gets work.
       a = await startNode(portA);
-      await new Promise((r) => setTimeout(r, 400));
+      // Poll (no fixed sleep for the cooldown): every request must succeed meanwhile, and A is
+      // back in rotation well within the deadline.
       const servedBy = new Set<string>();
-      for (let i = 0; i < 30 && !servedBy.has(idA ?? ""); i++) {
+      const deadline = Date.now() + 15_000;
+      for (let i = 0; Date.now() < deadline && !servedBy.has(idA ?? ""); i++) {
         const res = await postJson(
           gw,
           "/v1/completions",
@@ -148,6 +150,7 @@ describe("failover between routers of one pool", () => {
         expect(res.status).toBe(200);
         const row = (await rowsOf(t.orgId)).find((r) => r.requestId === body.request_id);
         if (row?.routerTargetId) servedBy.add(row.routerTargetId);
+        if (!servedBy.has(idA ?? "")) await new Promise((r) => setTimeout(r, 25)); // poll pace
       }
       expect(servedBy.has(idA ?? "")).toBe(true);
     } finally {

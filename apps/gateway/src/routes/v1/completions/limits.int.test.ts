@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { newId } from "@portal/contracts";
 import { eq, organizations, plans } from "@portal/db";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { closedPortUrl } from "../../../testing/fake-router.js";
 import { type FixtureRouter, startFixtureRouter } from "../../../testing/fixture-router.js";
 import {
@@ -13,6 +13,9 @@ import {
   type TestGateway,
 } from "../../../testing/harness.js";
 import { testRedisUrl } from "../../../testing/redis.js";
+
+/** Poll a condition (never a fixed sleep): up to 10 s, every 20 ms. */
+const WAIT = { timeout: 10_000, interval: 20 };
 
 const modes = [
   { name: "in-process stores", redis: false },
@@ -140,19 +143,24 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
     const { port } = server.address() as AddressInfo;
     try {
       const abort = new AbortController();
+      // Abort only once the request holds the slot (it has reached the router).
+      const received = slow.received();
       const pending = fetch(`http://127.0.0.1:${port}/v1/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
         body: JSON.stringify({ model: t.alias, prompt: "hi", max_tokens: 8 }),
         signal: abort.signal,
       });
-      await new Promise((r) => setTimeout(r, 100));
+      await vi.waitFor(() => expect(slow.received()).toBeGreaterThan(received), WAIT);
       abort.abort();
       await expect(pending).rejects.toThrow();
-      // The upstream answers after 300 ms; the handler then ends and frees the slot.
-      await new Promise((r) => setTimeout(r, 400));
-      const res = await ask(t);
-      expect(res.status, await res.clone().text()).toBe(200);
+      // The upstream answers after 300 ms; the handler then ends and frees the slot. Poll for
+      // that (a refused attempt takes no slot); the lease TTL is far longer than the wait, so a
+      // leaked slot still fails here.
+      await vi.waitFor(async () => {
+        const res = await ask(t);
+        expect(res.status, await res.clone().text()).toBe(200);
+      }, WAIT);
     } finally {
       (server as Server).closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
@@ -163,7 +171,7 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
     // Fixture usage: 10 prompt + max_tokens completion tokens.
     const t = await createTenant(gw, { targets: [{ url: fast.url }], key: { tpmLimit: 50 } });
     expect((await ask(t, { max_tokens: 40 })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 50)); // the token count is added after the response
+    // The token count is booked before the response is sent, so the next request sees it.
     const res = await ask(t, { max_tokens: 40 });
     const text = await res.text();
     expect(res.status, text).toBe(429);

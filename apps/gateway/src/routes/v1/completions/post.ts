@@ -13,7 +13,7 @@ import {
 /** POST /v1/completions: the Portal envelope route (JSON, or SSE envelopes with stream: true). */
 export const completionsRoute = new Hono<AppEnv>().post("/", async (c) => {
   const ctx = completionContext(c, "/v1/completions");
-  const input = await parseJsonBody(c, CompletionRequest);
+  const input = await parseJsonBody(c, CompletionRequest, { anyText: true });
   const idempotencyKey = idempotencyKeyOf(c, input.stream === true);
   c.set("modelAlias", input.model);
   if (input.stream) {
