@@ -37,7 +37,8 @@ export const billingLedger = pgTable(
   },
   (t) => [
     uniqueIndex("billing_ledger_reference_uq").on(t.reference),
-    index("billing_ledger_org_created_idx").on(t.orgId, t.createdAt),
+    // id last: ledger exports page by (created_at, id) per org (see usage_events_org_created_idx).
+    index("billing_ledger_org_created_idx").on(t.orgId, t.createdAt, t.id),
   ],
 );
 

@@ -55,7 +55,9 @@ export const usageEvents = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.requestId, t.createdAt] }),
-    index("usage_events_org_created_idx").on(t.orgId, t.createdAt),
+    // request_id last: exports page by (created_at, request_id) per org, which this index serves
+    // in order, so every page is an index range scan instead of a sort of the org's month.
+    index("usage_events_org_created_idx").on(t.orgId, t.createdAt, t.requestId),
     index("usage_events_key_created_idx").on(t.apiKeyId, t.createdAt),
     // Small by construction (only rows still waiting for the rollup): the rollup's work list and
     // the balance seed's "not rolled up yet" sum read it instead of the month.

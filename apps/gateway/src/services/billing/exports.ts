@@ -53,7 +53,9 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 // Timestamps leave Postgres as UTC ISO text with microseconds: exact in the file, and exact as
-// the keyset cursor (a JS Date would round to milliseconds and skip or repeat rows).
+// the keyset cursor (a JS Date would round to milliseconds and skip or repeat rows). The text is
+// selected AS created_at, so ORDER BY must name the table's column: a bare `created_at` there
+// means the output text, which no index serves (a full sort of the org's month on every page).
 const iso = (col: string) =>
   sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
 
@@ -75,11 +77,10 @@ async function usagePage(
         AND created_at < ${input.to.toISOString()}::timestamptz
         ${
           after
-            ? sql`AND created_at >= ${after.at}::timestamptz
-                  AND (created_at > ${after.at}::timestamptz OR request_id > ${after.id})`
+            ? sql`AND (created_at, request_id) > (${after.at}::timestamptz, ${after.id})`
             : sql``
         }
-      ORDER BY created_at, request_id LIMIT ${limit}`),
+      ORDER BY usage_events.created_at, request_id LIMIT ${limit}`),
   );
 }
 
@@ -99,11 +100,10 @@ async function ledgerPage(
         AND created_at < ${input.to.toISOString()}::timestamptz
         ${
           after
-            ? sql`AND created_at >= ${after.at}::timestamptz
-                  AND (created_at > ${after.at}::timestamptz OR id > ${after.id})`
+            ? sql`AND (created_at, id) > (${after.at}::timestamptz, ${after.id})`
             : sql``
         }
-      ORDER BY created_at, id LIMIT ${limit}`),
+      ORDER BY billing_ledger.created_at, id LIMIT ${limit}`),
   );
 }
 
