@@ -44,29 +44,44 @@ for (const name of selected) {
 for (const app of selected.length > 0 ? selected : apps) {
   const outdir = path.join(root, "apps", app, "dist");
   rmSync(outdir, { recursive: true, force: true });
-  for (const [source, bundle] of entries[app]) {
+  // One build per app, split: code shared by its entries, and modules loaded with import() (the
+  // gateway's embedded router stack), go to chunks beside them, so a production gateway never
+  // loads the router package. Chunks stay in dist/ itself: the migrations invariant holds for
+  // whichever file ends up carrying packages/db.
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: Object.fromEntries(
+      entries[app].map(([source, bundle]) => [
+        bundle.replace(/\.mjs$/, ""),
+        path.join("apps", app, "src", source),
+      ]),
+    ),
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "chunk-[hash]",
+    bundle: true,
+    splitting: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    sourcemap: "linked",
+    legalComments: "none",
+    metafile: true,
+    logLevel: "warning",
+    plugins: [externalThirdParty],
+  });
+  for (const [, bundle] of entries[app]) {
     const outfile = path.join(outdir, bundle);
-    const result = await build({
-      absWorkingDir: root,
-      entryPoints: [path.join("apps", app, "src", source)],
-      outfile,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      sourcemap: "linked",
-      legalComments: "none",
-      metafile: true,
-      logLevel: "warning",
-      plugins: [externalThirdParty],
-    });
     const migrations = fileURLToPath(new URL("../../../migrations", pathToFileURL(outfile)));
     if (!existsSync(path.join(migrations, "meta", "_journal.json"))) {
       throw new Error(
         `${outfile}: migrations would resolve to ${migrations}, which has no journal`,
       );
     }
-    const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-    process.stdout.write(`${path.relative(root, outfile)}  ${(bytes / 1024).toFixed(0)} KiB\n`);
   }
+  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".mjs")).length;
+  process.stdout.write(
+    `${path.relative(root, outdir)}/  ${entries[app].map(([, b]) => b).join(", ")} + ${files - entries[app].length} chunks, ${(bytes / 1024).toFixed(0)} KiB\n`,
+  );
 }

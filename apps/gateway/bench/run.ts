@@ -1,9 +1,6 @@
 // `npm run bench`: passthrough proxy vs the full gateway against the same fixture router, plus
 // the usage writer's throughput. Uses DATABASE_URL / REDIS_URL when set (the production path).
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { fileURLToPath } from "node:url";
 import { newId } from "@portal/contracts";
 import { eq, openDb, sql, usageEvents } from "@portal/db";
 import autocannon from "autocannon";
@@ -13,33 +10,11 @@ import type { QueuedUsage } from "../src/services/usage/persist.js";
 import { encodeUsage, persistUsageBatch } from "../src/services/usage/persist.js";
 import { StreamUsageSink } from "../src/services/usage/stream-sink.js";
 import { StreamUsageWriter } from "../src/services/usage/stream-writer.js";
+import { rssMb, start, stopChildren } from "./children.js";
 import { streamTtfb } from "./stream-ttfb.js";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const here = fileURLToPath(new URL(".", import.meta.url));
-const children: ChildProcess[] = [];
-
-function start(script: string, args: string[]): Promise<{ proc: ChildProcess; line: string[] }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", `${here}${script}`, ...args], {
-    env: process.env,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(proc);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const extra: string[] = [];
-    proc.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      for (const l of out.split("\n")) {
-        if (l.startsWith("ALIAS ")) extra.push(l.slice(6));
-        if (l.startsWith("READY ")) resolve({ proc, line: [...l.slice(6).split(" "), ...extra] });
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
 async function load(url: string, key: string, alias: string) {
   const body = JSON.stringify({ model: alias, prompt: "Benchmark prompt.", max_tokens: 16 });
   // Warm up caches and connection pools before measuring.
@@ -66,17 +41,6 @@ async function load(url: string, key: string, alias: string) {
     non2xx: r.non2xx,
     errors: r.errors,
   };
-}
-
-function rss(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const m = /VmRSS:\s+(\d+) kB/.exec(status);
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 async function writerThroughput(events: number): Promise<number | null> {
@@ -142,7 +106,7 @@ try {
   pass.proc.kill("SIGTERM");
   const gw = await start("server.ts", ["gateway", routerUrl]);
   const b = await load(gw.line[0] as string, gw.line[1] as string, gw.line[2] as string);
-  const gwRss = rss(gw.proc.pid);
+  const gwRss = rssMb(gw.proc.pid);
   const ttfb = await streamTtfb({
     routerUrl,
     gatewayUrl: gw.line[0] as string,
@@ -169,5 +133,5 @@ try {
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {
-  for (const c of children) c.kill("SIGTERM");
+  stopChildren();
 }

@@ -2,48 +2,14 @@
 // and the bench gateway of server.ts) reporting, per interval, throughput, latency and the
 // gateway's memory (RSS, V8 heap) to catch leaks. Not part of `npm test`. Uses DATABASE_URL /
 // REDIS_URL when set. SOAK_SECONDS (default 150), SOAK_INTERVAL_SECONDS (15), SOAK_CONNECTIONS (16).
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { rssMb, start, stopChildren } from "./children.js";
 
 const TOTAL_S = Number(process.env.SOAK_SECONDS ?? 150);
 const INTERVAL_S = Number(process.env.SOAK_INTERVAL_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 16);
-const here = fileURLToPath(new URL(".", import.meta.url));
-const children: ChildProcess[] = [];
-
-function start(script: string, args: string[]): Promise<{ proc: ChildProcess; line: string[] }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", `${here}${script}`, ...args], {
-    env: process.env,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(proc);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const extra: string[] = [];
-    proc.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      for (const l of out.split("\n")) {
-        if (l.startsWith("ALIAS ")) extra.push(l.slice(6));
-        if (l.startsWith("READY ")) resolve({ proc, line: [...l.slice(6).split(" "), ...extra] });
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-function rssMb(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** One value of a Prometheus text exposition (first sample of `name`). */
 function metric(text: string, name: string): number {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, "m").exec(text);
@@ -135,5 +101,5 @@ try {
   process.stdout.write(`${lines.join("\n")}\n`);
   if (process.env.SOAK_REPORT_FILE) writeFileSync(process.env.SOAK_REPORT_FILE, lines.join("\n"));
 } finally {
-  for (const c of children) c.kill("SIGTERM");
+  stopChildren();
 }

@@ -4,7 +4,6 @@ import { openDb } from "@portal/db";
 import pino from "pino";
 import { createApp } from "./app.js";
 import { drainHttpServer } from "./drain.js";
-import { startEmbeddedStack } from "./embedded-stack.js";
 import { loadEnv } from "./env.js";
 import {
   ensureOperatorPassword,
@@ -35,7 +34,9 @@ if (generated)
 
 const stack =
   env.EMBEDDED_ROUTERS > 0
-    ? await startEmbeddedStack({
+    ? // Loaded only when used: the router package (viem, its tokenizer, ws server) is ~40 MB
+      // of resident memory that a production gateway with EMBEDDED_ROUTERS=0 never needs.
+      await (await import("./embedded-stack.js")).startEmbeddedStack({
         routers: env.EMBEDDED_ROUTERS,
         basePort: env.EMBEDDED_ROUTER_BASE_PORT,
         minersPerRouter: env.EMBEDDED_MINERS_PER_ROUTER,

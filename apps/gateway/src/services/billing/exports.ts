@@ -98,11 +98,7 @@ async function ledgerPage(
       FROM billing_ledger
       WHERE org_id = ${orgId} AND created_at >= ${input.from.toISOString()}::timestamptz
         AND created_at < ${input.to.toISOString()}::timestamptz
-        ${
-          after
-            ? sql`AND (created_at, id) > (${after.at}::timestamptz, ${after.id})`
-            : sql``
-        }
+        ${after ? sql`AND (created_at, id) > (${after.at}::timestamptz, ${after.id})` : sql``}
       ORDER BY billing_ledger.created_at, id LIMIT ${limit}`),
   );
 }

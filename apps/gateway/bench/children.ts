@@ -1,0 +1,85 @@
+// Child processes of the benchmarks (run.ts, soak.ts): each bench target announces itself with
+// `READY <url> [key]` (and `ALIAS <alias>` before it) on stdout.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+export const children: ChildProcess[] = [];
+
+/**
+ * `BENCH_COMPILED=1` runs the bench targets as production does: bundled by esbuild (third-party
+ * packages external) and started with plain `node`, without tsx's transpiler and source maps
+ * resident. The bundle sits in apps/gateway/.bench-build/, the same depth below the repository
+ * as dist/, so packages/db still finds migrations/.
+ */
+const compiled = process.env.BENCH_COMPILED === "1";
+const outdir = path.join(here, "..", ".bench-build");
+
+async function entry(script: string): Promise<string[]> {
+  if (!compiled) return ["--import", "tsx", path.join(here, script)];
+  mkdirSync(outdir, { recursive: true });
+  const outfile = path.join(outdir, script.replace(/\.ts$/, ".mjs"));
+  await build({
+    entryPoints: [path.join(here, script)],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+    plugins: [
+      {
+        name: "external-third-party",
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith("@portal/") ? undefined : { path: args.path, external: true },
+          );
+        },
+      },
+    ],
+  });
+  return [outfile];
+}
+
+/** Start a bench target; resolves once it printed READY (its words, then any ALIAS lines). */
+export async function start(
+  script: string,
+  args: string[],
+): Promise<{ proc: ChildProcess; line: string[] }> {
+  const proc = spawn(process.execPath, [...(await entry(script)), ...args], {
+    env: process.env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(proc);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const extra: string[] = [];
+    proc.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      for (const l of out.split("\n")) {
+        if (l.startsWith("ALIAS ")) extra.push(l.slice(6));
+        if (l.startsWith("READY ")) resolve({ proc, line: [...l.slice(6).split(" "), ...extra] });
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+/** Resident memory of a child, in MB (0 once it is gone). */
+export function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** SIGTERM every child still running. */
+export function stopChildren(): void {
+  for (const c of children) c.kill("SIGTERM");
+}
