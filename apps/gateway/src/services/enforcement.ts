@@ -91,7 +91,17 @@ export function buildEnforcement(opts: EnforcementOptions): Enforcement {
   purge.unref();
 
   if (!opts.redisUrl) {
-    const usage = new MemoryUsageSink(db, logger, opts.flushIntervalMs);
+    // The spool only when the data dir is known (main.ts): tests get the in-memory queue alone.
+    const usage = new MemoryUsageSink(db, logger, opts.flushIntervalMs, {
+      ...(opts.usageSpoolDir !== undefined && {
+        spool: new SpoolUsageSink({
+          dir: opts.usageSpoolDir,
+          persist: (items) => persistUsageBatch(db, items),
+          logger,
+          drainIntervalMs: Math.max(opts.flushIntervalMs, 1_000),
+        }),
+      }),
+    });
     return {
       redis: null,
       breaker: null,

@@ -8,6 +8,8 @@ export interface BatchWriterOptions<T> {
   maxBatch: number;
   /** Rows held in memory at most while the database is unreachable. */
   maxBuffered: number;
+  /** Where the oldest row goes when the buffer is full (default: dropped, logged). */
+  onOverflow?: (row: T) => void;
   logger: Logger;
 }
 
@@ -29,13 +31,17 @@ export class BatchWriter<T> {
   /** Queue a row; never blocks, never throws. */
   push(row: T): void {
     if (this.buffer.length >= this.opts.maxBuffered) {
-      // Memory is the hard limit of an in-process queue; say so loudly rather than grow forever.
-      this.buffer.shift();
-      this.dropped++;
-      this.opts.logger.error(
-        { writer: this.opts.name, dropped: this.dropped },
-        "buffer full, dropped oldest row",
-      );
+      const oldest = this.buffer.shift() as T;
+      if (this.opts.onOverflow) {
+        this.opts.onOverflow(oldest);
+      } else {
+        // Memory is the hard limit of an in-process queue; say so loudly rather than grow forever.
+        this.dropped++;
+        this.opts.logger.error(
+          { writer: this.opts.name, dropped: this.dropped },
+          "buffer full, dropped oldest row",
+        );
+      }
     }
     this.buffer.push(row);
     if (this.buffer.length >= this.opts.maxBatch) void this.flush();
@@ -55,13 +61,18 @@ export class BatchWriter<T> {
     await this.flushing;
   }
 
+  /** Remove and return every buffered row (after close: what could not be written). */
+  takePending(): T[] {
+    return this.buffer.splice(0, this.buffer.length);
+  }
+
   /** Stop the timer and flush until empty or the database keeps failing. */
-  async close(): Promise<void> {
+  async close(opts: { quietIfPending?: boolean } = {}): Promise<void> {
     clearInterval(this.timer);
     for (let attempt = 0; attempt < 5 && this.buffer.length > 0; attempt++) {
       await this.flush();
     }
-    if (this.buffer.length > 0) {
+    if (this.buffer.length > 0 && !opts.quietIfPending) {
       this.opts.logger.error(
         { writer: this.opts.name, rows: this.buffer.length },
         "rows not written at shutdown",

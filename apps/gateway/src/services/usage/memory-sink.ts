@@ -4,17 +4,40 @@ import { BatchWriter } from "./batch-writer.js";
 import { encodeUsage, persistUsageBatch, type QueuedUsage } from "./persist.js";
 import { persistIsolatingPoison } from "./poison.js";
 import type { UsageSink } from "./sink.js";
+import type { SpoolUsageSink } from "./spool.js";
 
-/** Usage without Redis: the in-process batch queue, flushed on an interval and at shutdown. */
+/**
+ * Usage without Redis: the in-process batch queue, flushed on an interval and at shutdown. With a
+ * spool (the gateway's data dir), nothing is dropped while Postgres is away: entries past the
+ * memory bound, and whatever is still queued at shutdown, go to the local durable spool, which
+ * drains them into Postgres (idempotently) as soon as it answers, in this process or the next.
+ */
 export class MemoryUsageSink implements UsageSink {
   private readonly writer: BatchWriter<QueuedUsage>;
+  private readonly spool: SpoolUsageSink | undefined;
 
-  constructor(db: Database, logger: Logger, intervalMs: number) {
+  constructor(
+    db: Database,
+    private readonly logger: Logger,
+    intervalMs: number,
+    opts: { spool?: SpoolUsageSink; maxBuffered?: number } = {},
+  ) {
+    const spool = opts.spool;
+    this.spool = spool;
     this.writer = new BatchWriter<QueuedUsage>({
       name: "usage_events",
       intervalMs,
       maxBatch: 500,
-      maxBuffered: 200_000,
+      maxBuffered: opts.maxBuffered ?? 200_000,
+      ...(spool && {
+        onOverflow: (item: QueuedUsage) => {
+          spool
+            .append(item)
+            .catch((err) =>
+              logger.error({ err, usage: encodeUsage(item) }, "usage spool write failed"),
+            );
+        },
+      }),
       logger,
       write: (rows) =>
         persistIsolatingPoison(
@@ -36,14 +59,26 @@ export class MemoryUsageSink implements UsageSink {
   }
 
   async depth(): Promise<number> {
-    return this.writer.pending;
+    return this.writer.pending + ((await this.spool?.depth()) ?? 0);
   }
 
-  flush(): Promise<void> {
-    return this.writer.flush();
+  async flush(): Promise<void> {
+    await this.writer.flush();
+    await this.spool?.flush();
   }
 
-  close(): Promise<void> {
-    return this.writer.close();
+  async close(): Promise<void> {
+    await this.writer.close({ quietIfPending: this.spool !== undefined });
+    const left = this.writer.takePending();
+    if (this.spool) {
+      if (left.length > 0) {
+        this.logger.warn(
+          { rows: left.length },
+          "Postgres unreachable at shutdown: usage kept in the local spool for the next start",
+        );
+        await Promise.all(left.map((item) => this.spool?.append(item)));
+      }
+      await this.spool.close();
+    }
   }
 }
