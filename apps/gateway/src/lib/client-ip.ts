@@ -16,11 +16,12 @@ export function clientAddress(
   trustedHops: number,
 ): string | null {
   if (trustedHops <= 0 || forwardedFor === undefined) return peer;
-  const chain = forwardedFor
+  const chain: Array<string | null> = forwardedFor
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  if (peer !== null) chain.push(peer);
+  // The peer (the nearest proxy) ends the chain even when unknown (in-process requests).
+  chain.push(peer);
   const at = Math.max(0, chain.length - 1 - trustedHops);
   return chain[at] ?? peer;
 }

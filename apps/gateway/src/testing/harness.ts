@@ -48,6 +48,8 @@ export async function createTestGateway(
     usageWriter?: boolean;
     usageClaimIdleMs?: number;
     metricsToken?: string;
+    /** Proxies trusted to append X-Forwarded-For (TRUSTED_PROXY_HOPS). */
+    trustedProxyHops?: number;
     /** SSE keep-alive cadence (stream tests shorten it). */
     streamKeepAliveMs?: number;
     /** Circuit-breaker cooldown (fault tests shorten it). */
@@ -77,6 +79,7 @@ export async function createTestGateway(
       upstreamMarginMs: opts.upstreamMarginMs ?? 5_000,
       portalWebDir: opts.portalWebDir,
       metricsToken: opts.metricsToken,
+      trustedProxyHops: opts.trustedProxyHops,
       streamKeepAliveMs: opts.streamKeepAliveMs,
       creditPurchases: opts.payments !== undefined,
     },

@@ -138,6 +138,31 @@ describe("sign-up and sign-in", () => {
     expect(ok.status).toBe(200);
   });
 
+  it("behind a trusted proxy, throttles the client the proxy saw, not an address the client wrote", async () => {
+    const proxied = await createTestGateway({
+      portalAuth: { ...defaultPortalAuthOptions(), loginMaxFailures: 2 },
+      trustedProxyHops: 1,
+    });
+    try {
+      const s = await signUp(proxied);
+      const signIn = (password: string, xff: string) =>
+        proxied.app.request("/portal/api/auth/sign-in", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": xff },
+          body: JSON.stringify({ email: s.email, password }),
+        });
+      for (let i = 0; i < 2; i++)
+        expect((await signIn("wrong-pass", "203.0.113.5")).status).toBe(401);
+      expect((await signIn(s.password, "203.0.113.5")).status).toBe(429);
+      // A client-written prefix is not a new client: the proxy appended 203.0.113.5 last.
+      expect((await signIn(s.password, "198.51.100.1, 203.0.113.5")).status).toBe(429);
+      // Another client behind the same proxy is not locked out by the first one's failures.
+      expect((await signIn(s.password, "203.0.113.6")).status).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it("refuses cross-origin and form-encoded sign-in (login CSRF)", async () => {
     const s = await signUp(gw);
     const cross = await post(
