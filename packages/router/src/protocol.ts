@@ -72,6 +72,12 @@ export const RouterMessage = z.discriminatedUnion("type", [
     model: z.string(),
     prompt: z.string().optional(),
     prompt_urn: z.string().optional(),
+    /**
+     * The content behind `prompt_urn`, pushed with the task to save the `fetch_blob` round trip.
+     * Only for plain blobs of non-private sessions; a miner uses it only when its sha256 matches the
+     * URN's file name (content addressing), and fetches the URN otherwise. Old miners ignore it.
+     */
+    prompt_blob: z.string().optional(),
     params: TaskParams,
     /** Send token frames; false when nobody is streaming, to save a frame per token. */
     stream: z.boolean().optional(),

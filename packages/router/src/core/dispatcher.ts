@@ -295,7 +295,12 @@ export class Dispatcher implements MinerEventHandler {
       task_id: task.id,
       model: task.input.model,
       ...(task.input.promptUrn !== undefined
-        ? { prompt_urn: task.input.promptUrn }
+        ? {
+            prompt_urn: task.input.promptUrn,
+            // A non-private session's blob is the plain prompt: push it (the miner checks its
+            // hash against the URN). Private sessions' blobs only ever go through fetch_blob.
+            ...(!task.input.private && { prompt_blob: task.input.prompt }),
+          }
         : { prompt: task.input.prompt }),
       params: task.input.params,
       stream: task.input.stream && task.input.replicas === 1,

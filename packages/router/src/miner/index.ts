@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
 import pino, { type Logger } from "pino";
 import WebSocket from "ws";
 import { sha256Hex } from "../core/tokens.js";
@@ -43,6 +44,19 @@ function buildEngine(opts: MinerOptions): MinerEngine {
   if (opts.openai === undefined)
     throw new Error('engine "openai" needs the openai options (baseUrl)');
   return new OpenAiEngine(opts.openai);
+}
+
+/** A blob URN's content-address: the sha256 (hex) its file name carries, if any. */
+const URN_SHA256 = /:([0-9a-f]{64})\.txt$/;
+
+/**
+ * The content the router pushed with a task for `urn`, when it hashes to the URN's file name;
+ * undefined otherwise (nothing pushed, not content-addressed, or tampered), and the miner fetches.
+ */
+export function pushedBlob(urn: string, content: string | undefined): string | undefined {
+  if (content === undefined) return undefined;
+  const want = URN_SHA256.exec(urn)?.[1];
+  return want !== undefined && sha256Hex(content) === want ? content : undefined;
 }
 
 /** Connect a miner to a router; resolves once the router accepted the hello. */
@@ -91,8 +105,13 @@ export function startMiner(opts: MinerOptions): Promise<MinerHandle> {
         headers: { Authorization: `Bearer ${opts.token ?? "default-miner-token"}` },
       });
       ws = sock;
-      const send = (msg: MinerMessage): void => {
-        if (sock.readyState === WebSocket.OPEN) sock.send(JSON.stringify(msg));
+      /** Send frames; several at once go out in one TCP write (one wake-up for the router). */
+      const send = (...msgs: MinerMessage[]): void => {
+        if (sock.readyState !== WebSocket.OPEN) return;
+        const raw = msgs.length > 1 ? (sock as { _socket?: Socket })._socket : undefined;
+        raw?.cork();
+        for (const msg of msgs) sock.send(JSON.stringify(msg));
+        raw?.uncork();
       };
       sock.on("open", () => {
         send({
@@ -160,7 +179,7 @@ export function startMiner(opts: MinerOptions): Promise<MinerHandle> {
       });
     };
 
-    const fetchBlob = (urn: string, send: (m: MinerMessage) => void): Promise<string> =>
+    const fetchBlob = (urn: string, send: (...m: MinerMessage[]) => void): Promise<string> =>
       new Promise((resolve, reject) => {
         const requestId = randomBytes(6).toString("hex");
         const timer = setTimeout(() => {
@@ -176,7 +195,7 @@ export function startMiner(opts: MinerOptions): Promise<MinerHandle> {
         send({ type: "fetch_blob", request_id: requestId, urn });
       });
 
-    const runTask = async (msg: RouterTaskMessage, send: (m: MinerMessage) => void) => {
+    const runTask = async (msg: RouterTaskMessage, send: (...m: MinerMessage[]) => void) => {
       const aid = msg.assignment_id;
       if (running.size >= capacity) {
         send({ type: "fail", assignment_id: aid, message: "miner at capacity" });
@@ -188,7 +207,10 @@ export function startMiner(opts: MinerOptions): Promise<MinerHandle> {
       try {
         const prompt =
           msg.prompt ??
-          (msg.prompt_urn !== undefined ? await fetchBlob(msg.prompt_urn, send) : undefined);
+          (msg.prompt_urn !== undefined
+            ? (pushedBlob(msg.prompt_urn, msg.prompt_blob) ??
+              (await fetchBlob(msg.prompt_urn, send)))
+            : undefined);
         if (prompt === undefined) throw new Error("task has neither prompt nor prompt_urn");
         const p = msg.params;
         const result = await engine.generate(
@@ -209,14 +231,16 @@ export function startMiner(opts: MinerOptions): Promise<MinerHandle> {
           ac.signal,
         );
         if (ac.signal.aborted) return;
-        send({ type: "precommit", assignment_id: aid, hash: sha256Hex(result.text) });
-        send({
-          type: "commit",
-          assignment_id: aid,
-          text: result.text,
-          finish_reason: result.finish_reason,
-          ...(result.usage !== undefined && { usage: result.usage }),
-        });
+        send(
+          { type: "precommit", assignment_id: aid, hash: sha256Hex(result.text) },
+          {
+            type: "commit",
+            assignment_id: aid,
+            text: result.text,
+            finish_reason: result.finish_reason,
+            ...(result.usage !== undefined && { usage: result.usage }),
+          },
+        );
       } catch (err) {
         if (!ac.signal.aborted) {
           const message = err instanceof Error ? err.message : String(err);
