@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { newId } from "@portal/contracts";
-import { type DbHandle, openDb, sql } from "@portal/db";
+import { type DbHandle, openDb, rowsOf, sql } from "@portal/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/services/api-keys.js";
 import { rollupUsage } from "../src/services/billing/rollup.js";
@@ -208,10 +208,6 @@ function report(outcomes: Outcome[]) {
   });
 }
 
-function rows<T>(r: unknown): T[] {
-  return (r as { rows: T[] }).rows;
-}
-
 describe("fault tolerance of the scaled-out deployment (separate processes)", () => {
   it("serves through a router kill, Postgres and Redis restarts and a miner kill; every 200 has one usage row and one charge", {
     timeout: 240_000,
@@ -287,14 +283,14 @@ describe("fault tolerance of the scaled-out deployment (separate processes)", ()
     // gateways' job only closes past hours, so close every hour here as a late run would.
     await rollupUsage(db.db, { before: new Date(Date.now() + 3_600_000), orgId });
     await rollupUsage(db.db, { before: new Date(Date.now() + 3_600_000), orgId }); // a re-run adds nothing
-    const charges = rows<{ reference: string; n: number; amount: string }>(
+    const charges = rowsOf<{ reference: string; n: number; amount: string }>(
       await db.db.execute(sql`
         SELECT reference, count(*)::int AS n, sum(-amount_micros)::text AS amount
         FROM billing_ledger WHERE org_id = ${orgId} AND kind = 'usage_charge' GROUP BY reference`),
     );
     // No reference twice; every ok row was charged and rolled into exactly one existing entry.
     expect(charges.filter((c) => c.n !== 1)).toEqual([]);
-    const billed = rows<{
+    const billed = rowsOf<{
       request_id: string;
       status: string;
       charge: string;

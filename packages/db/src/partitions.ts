@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "./client.js";
+import { rowsOf } from "./rows.js";
 
 /**
  * Time partitioning of the append-heavy tables (migration `0001_partition_usage`): usage_events
@@ -32,11 +33,6 @@ export function partitionName(table: PartitionedTable, at: Date): string {
   const suffix =
     unit === "month" ? iso.slice(0, 7).replace("-", "") : iso.slice(0, 10).replaceAll("-", "");
   return `${table}_p${suffix}`;
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  // node-postgres answers { rows }, as does PGlite.
-  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
 }
 
 /** Create (if missing) the partition of `table` holding each date; returns their names. */

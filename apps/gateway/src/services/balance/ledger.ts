@@ -1,5 +1,5 @@
 import { newId } from "@portal/contracts";
-import { billingLedger, type Database, sql } from "@portal/db";
+import { billingLedger, type Database, rowsOf, sql } from "@portal/db";
 import type { BalanceSeed } from "./types.js";
 
 export type CreditKind = "credit_purchase" | "grant" | "refund" | "adjustment";
@@ -36,13 +36,9 @@ export async function ledgerSeed(db: Database, orgId: string): Promise<BalanceSe
         WHERE org_id = ${orgId} AND charge_micros > 0 AND billed_entry_id IS NULL)::text
         AS unrolled
     FROM billing_ledger WHERE org_id = ${orgId}`);
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{
-    credits: string;
-    charges: string;
-    entries: number;
-    unrolled: string;
-  }>;
-  const row = rows[0];
+  const [row] = rowsOf<{ credits: string; charges: string; entries: number; unrolled: string }>(
+    result,
+  );
   return {
     credits: BigInt(row?.credits ?? "0"),
     spent: -BigInt(row?.charges ?? "0") + BigInt(row?.unrolled ?? "0"),

@@ -1,4 +1,4 @@
-import { type Database, eq, sql, stripeOutbox } from "@portal/db";
+import { type Database, eq, rowsOf, sql, stripeOutbox } from "@portal/db";
 import type { Logger } from "pino";
 import { ensureStripeCustomer } from "./payments.js";
 import { PaymentProviderError, type PaymentsClient } from "./stripe-client.js";
@@ -221,8 +221,4 @@ async function markFailed(db: Database, row: ClaimedRow, reason: string): Promis
       updatedAt: new Date(),
     })
     .where(eq(stripeOutbox.id, row.id));
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
 }

@@ -1,4 +1,4 @@
-import { type Database, sql } from "@portal/db";
+import { type Database, rowsOf, sql } from "@portal/db";
 
 export type ReconcileStatus = "ok" | "pending" | "failed" | "mismatch";
 
@@ -40,10 +40,6 @@ export interface ReconciliationReport {
     ledger_micros: string;
     problems: number;
   };
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { newId } from "@portal/contracts";
-import { billingLedger, eq, sql, stripeOutbox } from "@portal/db";
+import { billingLedger, eq, rowsOf, sql, stripeOutbox } from "@portal/db";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenant, createTestGateway, type TestGateway } from "../../testing/harness.js";
@@ -18,10 +18,6 @@ afterAll(async () => {
 });
 
 const HOUR = 3_600_000;
-
-function rowsOf<T>(r: unknown): T[] {
-  return (r as { rows: T[] }).rows;
-}
 
 function usage(
   t: { orgId: string; keyId: string },

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { newId } from "@portal/contracts";
-import { billingLedger, type Database, sql, stripeOutbox } from "@portal/db";
+import { billingLedger, type Database, rowsOf, sql, stripeOutbox } from "@portal/db";
 
 const HOUR_MS = 3_600_000;
 
@@ -35,10 +35,6 @@ export function meterIdentifier(orgId: string, model: string, hour: Date, seq: n
   const plain = `portal:${orgId}:${hour.toISOString().slice(0, 13)}:${seq}:${model}`;
   if (plain.length <= 100 && /^[\w:.-]+$/.test(plain)) return plain;
   return `portal:${createHash("sha256").update(plain).digest("hex").slice(0, 48)}`;
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
 }
 
 // The predicate of usage_events_unbilled_idx, written identically so the planner uses the index:

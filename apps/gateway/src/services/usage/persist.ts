@@ -4,6 +4,7 @@ import {
   forgetPartitions,
   isMissingPartitionError,
   type NewUsageEvent,
+  rowsOf,
   sql,
   usageDaily,
 } from "@portal/db";
@@ -136,9 +137,7 @@ async function insertEvents(tx: Tx, items: QueuedUsage[]): Promise<Array<{ reque
       created_at text)
     ON CONFLICT (request_id, created_at) DO NOTHING
     RETURNING request_id AS "requestId"`);
-  // node-postgres answers { rows }, as does PGlite; keep both shapes explicit.
-  const out = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
-  return out as Array<{ requestId: string }>;
+  return rowsOf<{ requestId: string }>(result);
 }
 
 /** JSON for the stream (bigint and Date made explicit). */
