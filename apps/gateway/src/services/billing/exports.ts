@@ -1,6 +1,6 @@
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type Database, sql } from "@portal/db";
+import { type Database, rowsOf, type SQL, sql } from "@portal/db";
 
 export type ExportFormat = "csv" | "jsonl";
 export type ExportKind = "usage" | "ledger";
@@ -48,10 +48,6 @@ const LEDGER_COLUMNS = [
 
 type Row = Record<string, string | number | boolean | null>;
 
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
-}
-
 // Timestamps leave Postgres as UTC ISO text with microseconds: exact in the file, and exact as
 // the keyset cursor (a JS Date would round to milliseconds and skip or repeat rows). The text is
 // selected AS created_at, so ORDER BY must name the table's column: a bare `created_at` there
@@ -59,47 +55,54 @@ function rowsOf<T>(result: unknown): T[] {
 const iso = (col: string) =>
   sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
 
-async function usagePage(
-  db: Database,
-  orgId: string,
-  input: ExportInput,
-  after: { at: string; id: string } | null,
-  limit: number,
-): Promise<Row[]> {
-  return rowsOf<Row>(
-    await db.execute(sql`
-      SELECT request_id, org_id, api_key_id, model_alias, router_pool, route, status::text AS status,
-        error_code, prompt_tokens, completion_tokens, cost_micros::text AS cost_micros,
-        charge_micros::text AS charge_micros, billing_mode::text AS billing_mode, latency_ms,
-        upstream_ms, stream, ${iso("created_at")} AS created_at
-      FROM usage_events
-      WHERE org_id = ${orgId} AND created_at >= ${input.from.toISOString()}::timestamptz
-        AND created_at < ${input.to.toISOString()}::timestamptz
-        ${
-          after
-            ? sql`AND (created_at, request_id) > (${after.at}::timestamptz, ${after.id})`
-            : sql``
-        }
-      ORDER BY usage_events.created_at, request_id LIMIT ${limit}`),
-  );
+/** What one export kind reads: its table, its keyset tie-breaker and the columns it selects. */
+interface ExportSource {
+  table: "usage_events" | "billing_ledger";
+  tie: "request_id" | "id";
+  columns: readonly string[];
+  select: SQL;
 }
 
-async function ledgerPage(
+const SOURCES: Record<ExportKind, ExportSource> = {
+  usage: {
+    table: "usage_events",
+    tie: "request_id",
+    columns: USAGE_COLUMNS,
+    select: sql`request_id, org_id, api_key_id, model_alias, router_pool, route,
+      status::text AS status, error_code, prompt_tokens, completion_tokens,
+      cost_micros::text AS cost_micros, charge_micros::text AS charge_micros,
+      billing_mode::text AS billing_mode, latency_ms, upstream_ms, stream,
+      ${iso("created_at")} AS created_at`,
+  },
+  ledger: {
+    table: "billing_ledger",
+    tie: "id",
+    columns: LEDGER_COLUMNS,
+    select: sql`id, org_id, kind::text AS kind, amount_micros::text AS amount_micros, reference,
+      ${iso("period_start")} AS period_start, ${iso("created_at")} AS created_at`,
+  },
+};
+
+/** One keyset page of an org's rows in (created_at, tie) order, served by the org index. */
+async function keysetPage(
   db: Database,
+  source: ExportSource,
   orgId: string,
   input: ExportInput,
   after: { at: string; id: string } | null,
   limit: number,
 ): Promise<Row[]> {
+  // Identifiers from the constant table above, never from input.
+  const table = sql.raw(source.table);
+  const tie = sql.raw(source.tie);
   return rowsOf<Row>(
     await db.execute(sql`
-      SELECT id, org_id, kind::text AS kind, amount_micros::text AS amount_micros, reference,
-        ${iso("period_start")} AS period_start, ${iso("created_at")} AS created_at
-      FROM billing_ledger
+      SELECT ${source.select}
+      FROM ${table}
       WHERE org_id = ${orgId} AND created_at >= ${input.from.toISOString()}::timestamptz
         AND created_at < ${input.to.toISOString()}::timestamptz
-        ${after ? sql`AND (created_at, id) > (${after.at}::timestamptz, ${after.id})` : sql``}
-      ORDER BY billing_ledger.created_at, id LIMIT ${limit}`),
+        ${after ? sql`AND (created_at, ${tie}) > (${after.at}::timestamptz, ${after.id})` : sql``}
+      ORDER BY ${table}.created_at, ${tie} LIMIT ${limit}`),
   );
 }
 
@@ -134,23 +137,22 @@ function encodeRows(rows: Row[], columns: readonly string[], format: ExportForma
  * when the consumer asks for more, so memory stays at one page however many rows there are, and
  * a slow HTTP client or disk slows the database reads down instead of filling a buffer.
  * Keyset pagination on (created_at, id) within each org — no OFFSET, no long-lived cursor or
- * transaction holding a connection — over the (org_id, created_at) indexes.
+ * transaction holding a connection — over the (org_id, created_at, id) indexes.
  */
 export async function* exportChunks(db: Database, input: ExportInput): AsyncGenerator<string> {
-  const columns = input.kind === "usage" ? USAGE_COLUMNS : LEDGER_COLUMNS;
-  const idCol = input.kind === "usage" ? "request_id" : "id";
-  const page = input.kind === "usage" ? usagePage : ledgerPage;
+  const source = SOURCES[input.kind];
+  const { columns } = source;
   const limit = input.pageSize ?? 5_000;
   if (input.format === "csv") yield `${columns.join(",")}\r\n`;
   const orgs = input.orgId ? [input.orgId] : orgIds(db);
   for await (const orgId of orgs) {
     let after: { at: string; id: string } | null = null;
     for (;;) {
-      const rows = await page(db, orgId, input, after, limit);
+      const rows = await keysetPage(db, source, orgId, input, after, limit);
       if (rows.length > 0) yield encodeRows(rows, columns, input.format);
       const last = rows.at(-1);
       if (!last || rows.length < limit) break;
-      after = { at: String(last.created_at), id: String(last[idCol]) };
+      after = { at: String(last.created_at), id: String(last[source.tie]) };
     }
   }
 }
