@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { type Database, DEFAULT_MIGRATIONS_FOLDER, sql } from "@portal/db";
+import { type Database, DEFAULT_MIGRATIONS_FOLDER, rowsOf, sql } from "@portal/db";
 
 /** Why an instance answers `/readyz` with 503. */
 export type NotReadyReason = "shutting_down" | "database_unreachable" | "migrations_pending";
@@ -133,8 +133,8 @@ export function createLifecycle(
 /** Rows in drizzle's migrations table; throws when the database does not answer. */
 export async function countAppliedMigrations(db: Database): Promise<number> {
   const result = await db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-  const rows = (result as unknown as { rows: Array<{ n: number | string }> }).rows;
-  return Number(rows[0]?.n ?? 0);
+  const [row] = rowsOf<{ n: number | string }>(result);
+  return Number(row?.n ?? 0);
 }
 
 /** Entries in drizzle-kit's `meta/_journal.json` of a migrations folder. */

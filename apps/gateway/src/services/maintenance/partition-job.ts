@@ -3,6 +3,7 @@ import {
   dropPartitionsBefore,
   ensurePartitions,
   partitionStart,
+  rowsOf,
   sql,
   upcomingPeriods,
 } from "@portal/db";
@@ -62,8 +63,8 @@ export class PartitionJob {
       const lock = await tx.execute(
         sql`SELECT pg_try_advisory_xact_lock(${PARTITION_JOB_LOCK_ID}) AS locked`,
       );
-      const rows = (lock as unknown as { rows: Array<{ locked: boolean }> }).rows;
-      if (rows[0]?.locked !== true) return { ran: false, ensured: [], dropped: [] };
+      const [row] = rowsOf<{ locked: boolean }>(lock);
+      if (row?.locked !== true) return { ran: false, ensured: [], dropped: [] };
       const txDb = tx as unknown as Database;
       const ensured = [
         ...(await ensurePartitions(txDb, "usage_events", upcomingPeriods("usage_events", now))),

@@ -5,6 +5,7 @@ import {
   listPartitions,
   partitionName,
   requestLogs,
+  rowsOf,
   sql,
   usageDaily,
   usageEvents,
@@ -31,10 +32,6 @@ afterAll(async () => {
 
 const DAY = 86_400_000;
 const silent = pino({ level: "silent" });
-
-function rowsOf<T>(r: unknown): T[] {
-  return (r as { rows: T[] }).rows;
-}
 
 function usageItem(orgId: string, keyId: string, createdAt: Date, charge = 5n): QueuedUsage {
   return {
