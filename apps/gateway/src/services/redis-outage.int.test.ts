@@ -1,7 +1,6 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { newId } from "@portal/contracts";
 import { billingLedger, eq, usageEvents } from "@portal/db";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,8 +14,9 @@ import {
   type TestGateway,
 } from "../testing/harness.js";
 import { PrivateRedis } from "../testing/private-services.js";
+import { usageItem } from "../testing/usage.js";
 import { rollupUsage } from "./billing/rollup.js";
-import { encodeUsage, persistUsageBatch, type QueuedUsage } from "./usage/persist.js";
+import { encodeUsage, persistUsageBatch } from "./usage/persist.js";
 import { SpoolUsageSink } from "./usage/spool.js";
 
 // The Redis failure policy against a private redis-server this test kills and restarts: limits
@@ -144,24 +144,7 @@ describe("Redis failure policy", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "portal-spool-crash-"));
     try {
       const t = await createTenant(gw, { plan: "prepaid" });
-      const item = (): QueuedUsage => ({
-        event: {
-          requestId: newId("req"),
-          orgId: t.orgId,
-          apiKeyId: t.keyId,
-          modelAlias: t.alias,
-          routerPool: t.poolName,
-          route: "/v1/completions",
-          status: "ok",
-          promptTokens: 1,
-          completionTokens: 2,
-          costMicros: 5n,
-          latencyMs: 3,
-          upstreamMs: 2,
-          createdAt: new Date(),
-        },
-        chargeMicros: 5n,
-      });
+      const item = () => usageItem(t, { charge: 5n });
       const a = item();
       const b = item();
       // A predecessor's open segment: two whole lines, one torn (never acknowledged) line.

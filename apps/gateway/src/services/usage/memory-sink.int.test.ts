@@ -1,13 +1,13 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { newId } from "@portal/contracts";
 import { type Database, eq, usageEvents } from "@portal/db";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTenant, createTestGateway, type TestGateway } from "../../testing/harness.js";
+import { usageItem } from "../../testing/usage.js";
 import { MemoryUsageSink } from "./memory-sink.js";
-import { persistUsageBatch, type QueuedUsage } from "./persist.js";
+import { persistUsageBatch } from "./persist.js";
 import { SpoolUsageSink } from "./spool.js";
 
 // Without Redis, usage waits in an in-process queue. With the data dir's spool behind it, a
@@ -47,25 +47,7 @@ describe("in-process usage queue with the local spool (no Redis)", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "portal-memsink-"));
     dirs.push(dir);
     const t = await createTenant(gw);
-    const item = (): QueuedUsage => ({
-      event: {
-        requestId: newId("req"),
-        orgId: t.orgId,
-        apiKeyId: t.keyId,
-        modelAlias: t.alias,
-        routerPool: t.poolName,
-        route: "/v1/completions",
-        status: "ok",
-        promptTokens: 1,
-        completionTokens: 2,
-        costMicros: 3n,
-        latencyMs: 4,
-        upstreamMs: 3,
-        createdAt: new Date(),
-      },
-      chargeMicros: 0n,
-    });
-    const items = Array.from({ length: 5 }, item);
+    const items = Array.from({ length: 5 }, () => usageItem(t));
 
     // Postgres down: two entries fit in memory, three spill to the spool at once.
     const down = new MemoryUsageSink(downDb, logger, 60_000, {
