@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../errors.js";
-import { requestClientIp } from "../lib/client-ip.js";
 import type { AppEnv } from "../types.js";
 
 export const SESSION_COOKIE = "portal_session";
@@ -34,11 +33,6 @@ export function setSessionCookie(c: Context, token: string, maxAgeSeconds: numbe
 
 export function clearSessionCookie(c: Context): void {
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure: cookieIsSecure(c) });
-}
-
-/** The client's address for throttling: the socket peer, or behind `TRUSTED_PROXY_HOPS` proxies. */
-export function clientIp(c: Context<AppEnv>): string | null {
-  return requestClientIp(c);
 }
 
 /**

@@ -1,9 +1,9 @@
 import { SignInBody, SignUpBody } from "@portal/contracts";
 import { Hono } from "hono";
+import { requestClientIp } from "../../lib/client-ip.js";
 import { parseJsonBody } from "../../lib/validate.js";
 import {
   clearSessionCookie,
-  clientIp,
   portalAuth,
   preSessionGuard,
   setSessionCookie,
@@ -22,7 +22,7 @@ export const authRoutes = new Hono<AppEnv>()
     const input = await parseJsonBody(c, SignUpBody);
     const auth = c.get("services").auth;
     const session = await auth.signUp(input, {
-      ip: clientIp(c),
+      ip: requestClientIp(c),
       userAgent: c.req.header("user-agent") ?? null,
       requestId: c.get("requestId"),
     });
@@ -37,7 +37,7 @@ export const authRoutes = new Hono<AppEnv>()
     const input = await parseJsonBody(c, SignInBody);
     const auth = c.get("services").auth;
     const session = await auth.signIn(input, {
-      ip: clientIp(c),
+      ip: requestClientIp(c),
       userAgent: c.req.header("user-agent") ?? null,
       requestId: c.get("requestId"),
     });

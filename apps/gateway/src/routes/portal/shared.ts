@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../../errors.js";
+import { fastBodyLimit } from "../../lib/body-limit.js";
 import { isStorableText, scrubText } from "../../lib/storable-text.js";
 import { onError, renderError } from "../../middleware/error-handler.js";
 import type { ActorContext, OrgContext } from "../../services/portal/context.js";
@@ -45,7 +45,7 @@ export function portalOnError(err: Error, c: Context<AppEnv>): Response {
 }
 
 /** Portal/admin request bodies are small; 64 KiB is plenty (templates included). */
-export const smallBody = bodyLimit({
+export const smallBody = fastBodyLimit({
   maxSize: 64 * 1024,
   onError: () => {
     throw new ApiError("payload_too_large", "The request body exceeds 64 KiB.");
