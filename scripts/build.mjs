@@ -12,6 +12,7 @@ import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { externalThirdParty } from "./esbuild-external.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const apps = ["gateway", "router", "miner"];
@@ -23,17 +24,6 @@ const entries = {
   ],
   router: [["main.ts", "main.mjs"]],
   miner: [["main.ts", "main.mjs"]],
-};
-
-/** Keep bare imports external unless they name one of our workspace packages. */
-const externalThirdParty = {
-  name: "external-third-party",
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith("@portal/")) return undefined;
-      return { path: args.path, external: true };
-    });
-  },
 };
 
 const selected = process.argv.slice(2);

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { externalThirdParty } from "../../../scripts/esbuild-external.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 export const children: ChildProcess[] = [];
@@ -30,16 +31,7 @@ async function entry(script: string): Promise<string[]> {
     format: "esm",
     target: "node20",
     logLevel: "warning",
-    plugins: [
-      {
-        name: "external-third-party",
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (args) =>
-            args.path.startsWith("@portal/") ? undefined : { path: args.path, external: true },
-          );
-        },
-      },
-    ],
+    plugins: [externalThirdParty],
   });
   return [outfile];
 }
