@@ -68,17 +68,17 @@ export class MemoryUsageSink implements UsageSink {
   }
 
   async close(): Promise<void> {
-    await this.writer.close({ quietIfPending: this.spool !== undefined });
+    const spool = this.spool;
+    await this.writer.close({ quietIfPending: spool !== undefined });
+    if (!spool) return;
     const left = this.writer.takePending();
-    if (this.spool) {
-      if (left.length > 0) {
-        this.logger.warn(
-          { rows: left.length },
-          "Postgres unreachable at shutdown: usage kept in the local spool for the next start",
-        );
-        await Promise.all(left.map((item) => this.spool?.append(item)));
-      }
-      await this.spool.close();
+    if (left.length > 0) {
+      this.logger.warn(
+        { rows: left.length },
+        "Postgres unreachable at shutdown: usage kept in the local spool for the next start",
+      );
+      await Promise.all(left.map((item) => spool.append(item)));
     }
+    await spool.close();
   }
 }
