@@ -265,7 +265,7 @@ describe("fault tolerance of the scaled-out deployment (separate processes)", ()
     const deadline = Date.now() + 60_000;
     let usage: Array<{ request_id: string; status: string; n: number }> = [];
     while (Date.now() < deadline) {
-      usage = rows(
+      usage = rowsOf(
         await db.db.execute(sql`
           SELECT request_id, min(status::text) AS status, count(*)::int AS n FROM usage_events
           WHERE org_id = ${orgId} GROUP BY request_id`),
