@@ -12,6 +12,7 @@ import {
   type TestGateway,
 } from "../../testing/harness.js";
 import { openTestRedis, testRedisUrl } from "../../testing/redis.js";
+import { usageItem } from "../../testing/usage.js";
 import { rollupUsage } from "../billing/rollup.js";
 import { encodeUsage, persistUsageBatch, type QueuedUsage } from "./persist.js";
 import { StreamUsageWriter } from "./stream-writer.js";
@@ -183,5 +184,38 @@ describe.skipIf(!url)("usage stream writer (Redis Stream → Postgres)", () => {
     expect(JSON.parse(fields[1] ?? "{}").requestId).toBe(poison.event.requestId);
     expect(fields[2]).toBe("error");
     await redis.del(poisonStream, writer.deadLetter);
+  });
+
+  it("lingers after a short batch so the next is fuller; close() cuts the linger short", async () => {
+    const redis = gw.services.enforcement.redis;
+    if (!redis) throw new Error("this test needs Redis");
+    const lingerStream = `usage:{linger-${newId("req").slice(4)}}`;
+    const batches: number[] = [];
+    const writer = new StreamUsageWriter({
+      redis: openTestRedis(url as string),
+      logger: pino({ level: "silent" }),
+      stream: lingerStream,
+      blockMs: 50,
+      lingerMs: 3_000,
+      persist: async (items) => {
+        batches.push(items.length);
+      },
+    });
+    await writer.start();
+    const t = { orgId: newId("org"), keyId: newId("key") };
+    try {
+      await redis.xadd(lingerStream, "*", "e", encodeUsage(usageItem(t)));
+      await expect.poll(() => batches.length, { timeout: 5_000 }).toBe(1);
+      // Nine more, one at a time, while the writer lingers: they arrive as one batch.
+      for (let i = 0; i < 9; i++)
+        await redis.xadd(lingerStream, "*", "e", encodeUsage(usageItem(t)));
+      await expect.poll(() => batches, { timeout: 5_000 }).toEqual([1, 9]);
+    } finally {
+      // The writer lingers (3 s) after that second short batch; closing does not wait it out.
+      const closing = writer.close().then(() => "closed");
+      const timeout = new Promise((r) => setTimeout(() => r("still lingering"), 2_000));
+      expect(await Promise.race([closing, timeout])).toBe("closed");
+      await redis.del(lingerStream);
+    }
   });
 });
