@@ -78,10 +78,9 @@ export async function serveCompletion(
         // Issued in the same tick as the settlement and the usage append: with
         // auto-pipelining all of them share one Redis round trip.
         alongside: (totalTokens) => [
-          admission.release(),
           admission
-            .recordTokens(totalTokens)
-            .catch((err) => services.logger.warn({ err }, "token window update failed")),
+            .finish(totalTokens)
+            .catch((err) => services.logger.warn({ err }, "limit window update failed")),
         ],
       });
       const body = JSON.stringify(

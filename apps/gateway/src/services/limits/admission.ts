@@ -1,6 +1,6 @@
 import { QuotaExceededError, RateLimitedError, type RateLimitInfo } from "../../domain-errors.js";
 import type { KeyRecord } from "../key-store.js";
-import type { LimitCheck, LimitDecision, Limiter, LimitState } from "./types.js";
+import type { LimitCheck, LimitDecision, Limiter, LimitState, WindowAdd } from "./types.js";
 
 const MINUTE = 60_000;
 const WEEK = 7 * 86_400_000;
@@ -96,8 +96,8 @@ export interface Admission {
   info: RateLimitInfo | null;
   /** Free the concurrency slot; safe to call more than once. */
   release(): Promise<void>;
-  /** Count the request's real tokens in the token windows. */
-  recordTokens(tokens: number): Promise<void>;
+  /** The end of the request, in one round trip: free the slot, count its real tokens. */
+  finish(tokens: number): Promise<void>;
 }
 
 /**
@@ -121,17 +121,24 @@ export async function admit(
       released = true;
       await limiter.release(key.orgId, CONCURRENCY_ID(key.keyId), args.requestId);
     },
-    recordTokens: async (tokens) => {
-      if (tokens <= 0) return;
-      // Issued together: one pipelined round trip.
-      await Promise.all([
-        limiter.addToWindow(key.orgId, TOKENS_ORG, tokens, MINUTE),
-        key.limits.keyTokensPerMinute !== null
-          ? limiter.addToWindow(key.orgId, TOKENS_KEY(key.keyId), tokens, MINUTE)
-          : undefined,
-      ]);
+    finish: (tokens) => {
+      const lease = released
+        ? null
+        : { concurrencyId: CONCURRENCY_ID(key.keyId), lease: args.requestId };
+      released = true;
+      return limiter.finish(key.orgId, lease, tokenAdds(key, tokens));
     },
   };
+}
+
+/** The token windows a request's real tokens go to (none for a request that used none). */
+function tokenAdds(key: KeyRecord, tokens: number): WindowAdd[] {
+  if (tokens <= 0) return [];
+  const adds: WindowAdd[] = [{ id: TOKENS_ORG, amount: tokens, windowMs: MINUTE }];
+  if (key.limits.keyTokensPerMinute !== null) {
+    adds.push({ id: TOKENS_KEY(key.keyId), amount: tokens, windowMs: MINUTE });
+  }
+  return adds;
 }
 
 /** Current state of every limit of a key without counting anything (GET /v1/usage). */

@@ -1,6 +1,6 @@
 import type { RedisBreaker } from "../redis-breaker.js";
 import { MemoryLimiter } from "./memory-limiter.js";
-import type { AdmitRequest, LimitDecision, Limiter } from "./types.js";
+import type { AdmitRequest, LeaseRef, LimitDecision, Limiter, WindowAdd } from "./types.js";
 
 /**
  * Redis limits with a local fallback behind the breaker. While Redis is unreachable each instance
@@ -52,6 +52,25 @@ export class FailoverLimiter implements Limiter {
       "limits",
       () => this.primary.addToWindow(tag, id, amount, windowMs, now),
       () => this.local.addToWindow(tag, id, amount, windowMs, now),
+    );
+  }
+
+  async finish(
+    tag: string,
+    lease: LeaseRef | null,
+    adds: WindowAdd[],
+    now?: number,
+  ): Promise<void> {
+    // A lease granted locally ends locally, with its tokens (the outage's counts stay local).
+    if (lease && this.localLeases.delete(lease.lease)) {
+      await this.local.finish(tag, lease, adds, now);
+      return;
+    }
+    // Redis failing now: the Redis lease expires by its TTL; the tokens count locally.
+    await this.breaker.run(
+      "limits",
+      () => this.primary.finish(tag, lease, adds, now),
+      () => this.local.finish(tag, null, adds, now),
     );
   }
 

@@ -164,6 +164,44 @@ export function limiterSuite(name: string, make: () => Limiter) {
       expect(late.states[0]?.used).toBe(2); // c and d; b expired at base + 30_005
     });
 
+    it("finish frees the lease and adds the tokens in one call", async () => {
+      const l = make();
+      const tag = newId("org");
+      const conc: LimitCheck = {
+        kind: "concurrency",
+        scope: "key_concurrency",
+        id: "k:conc",
+        limit: 1,
+        ttlMs: 30_000,
+      };
+      const tpm = (id: string): LimitCheck => ({
+        kind: "window",
+        scope: id === "o:tpm" ? "org_tokens_per_minute" : "key_tokens_per_minute",
+        id,
+        limit: 100,
+        cost: 0,
+        windowMs: W,
+      });
+      const checks = [conc, tpm("o:tpm"), tpm("k:tpm")];
+      expect((await l.admit({ tag, checks, lease: "a", now: base })).allowed).toBe(true);
+      expect((await l.admit({ tag, checks, lease: "b", now: base + 1 })).refused?.scope).toBe(
+        "key_concurrency",
+      );
+      const adds = [
+        { id: "o:tpm", amount: 60, windowMs: W },
+        { id: "k:tpm", amount: 99, windowMs: W },
+      ];
+      await l.finish(tag, { concurrencyId: "k:conc", lease: "a" }, adds, base + 2);
+      const b = await l.admit({ tag, checks, lease: "b", now: base + 3 });
+      expect(b.allowed).toBe(true);
+      expect(b.states.map((st) => st.used)).toEqual([1, 60, 99]);
+      // Without a lease, and with nothing to add, finish only counts what it is given.
+      await l.finish(tag, null, [{ id: "k:tpm", amount: 1, windowMs: W }], base + 4);
+      await l.finish(tag, null, [], base + 4);
+      const c = await l.admit({ tag, checks: [tpm("k:tpm")], lease: "c", now: base + 5 });
+      expect(c.refused).toMatchObject({ scope: "key_tokens_per_minute", used: 100 });
+    });
+
     it("never admits more than the limit under parallel decisions", async () => {
       const l = make();
       const tag = newId("org");

@@ -108,3 +108,17 @@ redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
 return 1
 `;
+
+/**
+ * The end of a request in one script: free its lease, add its tokens.
+ * KEYS: lease set, then one window cell per add. ARGV: lease ('' = none), then amount, windowMs
+ * per cell.
+ */
+export const FINISH_LUA = `
+if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+for i = 2, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[2 * i - 2])
+  redis.call('PEXPIRE', KEYS[i], 2 * tonumber(ARGV[2 * i - 1]))
+end
+return 1
+`;

@@ -1,5 +1,12 @@
 import { checkKeys, concurrencyKey, windowCellKey } from "./keys.js";
-import type { AdmitRequest, LimitDecision, Limiter, LimitState } from "./types.js";
+import type {
+  AdmitRequest,
+  LeaseRef,
+  LimitDecision,
+  Limiter,
+  LimitState,
+  WindowAdd,
+} from "./types.js";
 
 interface Evaluated {
   ok: boolean;
@@ -119,6 +126,16 @@ export class MemoryLimiter implements Limiter {
   ): Promise<void> {
     if (amount <= 0) return;
     this.incr(windowCellKey(tag, id, windowMs, now), amount, now + 2 * windowMs, now);
+  }
+
+  async finish(
+    tag: string,
+    lease: LeaseRef | null,
+    adds: WindowAdd[],
+    now = Date.now(),
+  ): Promise<void> {
+    if (lease) await this.release(tag, lease.concurrencyId, lease.lease);
+    for (const a of adds) await this.addToWindow(tag, a.id, a.amount, a.windowMs, now);
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,19 @@
 import type { Redis } from "ioredis";
 import { checkKeys, concurrencyKey, windowCellKey } from "./keys.js";
-import { ADD_LUA, ADMIT_LUA } from "./lua.js";
-import type { AdmitRequest, LimitDecision, Limiter, LimitState } from "./types.js";
+import { ADD_LUA, ADMIT_LUA, FINISH_LUA } from "./lua.js";
+import type {
+  AdmitRequest,
+  LeaseRef,
+  LimitDecision,
+  Limiter,
+  LimitState,
+  WindowAdd,
+} from "./types.js";
 
 type LimiterRedis = Redis & {
   portalAdmit(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
   portalAdd(key: string, amount: number, windowMs: number): Promise<number>;
+  portalFinish(numKeys: number, ...args: Array<string | number>): Promise<number>;
 };
 
 /** Limits shared by every gateway instance: one Lua script per decision (EVALSHA, cached). */
@@ -15,6 +23,7 @@ export class RedisLimiter implements Limiter {
   constructor(redis: Redis) {
     redis.defineCommand("portalAdmit", { lua: ADMIT_LUA });
     redis.defineCommand("portalAdd", { lua: ADD_LUA, numberOfKeys: 1 });
+    redis.defineCommand("portalFinish", { lua: FINISH_LUA });
     this.redis = redis as LimiterRedis;
   }
 
@@ -61,6 +70,24 @@ export class RedisLimiter implements Limiter {
   ): Promise<void> {
     if (amount <= 0) return;
     await this.redis.portalAdd(windowCellKey(tag, id, windowMs, now), amount, windowMs);
+  }
+
+  async finish(
+    tag: string,
+    lease: LeaseRef | null,
+    adds: WindowAdd[],
+    now = Date.now(),
+  ): Promise<void> {
+    const live = adds.filter((a) => a.amount > 0);
+    if (!lease && live.length === 0) return;
+    // KEYS: the lease set (a placeholder in the same slot when there is none), then the cells.
+    const keys = [concurrencyKey(tag, lease?.concurrencyId ?? "none")];
+    const args: Array<string | number> = [lease?.lease ?? ""];
+    for (const a of live) {
+      keys.push(windowCellKey(tag, a.id, a.windowMs, now));
+      args.push(a.amount, a.windowMs);
+    }
+    await this.redis.portalFinish(keys.length, ...keys, ...args);
   }
 
   async close(): Promise<void> {

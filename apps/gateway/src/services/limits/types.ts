@@ -74,5 +74,23 @@ export interface Limiter {
     windowMs: number,
     now?: number,
   ): Promise<void>;
+  /**
+   * End a request in one round trip: free its concurrency lease (idempotent; `null` when it was
+   * already freed) and add amounts to windows (its real tokens).
+   */
+  finish(tag: string, lease: LeaseRef | null, adds: WindowAdd[], now?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A concurrency lease: the check's id and the lease (request) id. */
+export interface LeaseRef {
+  concurrencyId: string;
+  lease: string;
+}
+
+/** An amount added to a window once known (a request's real tokens). */
+export interface WindowAdd {
+  id: string;
+  amount: number;
+  windowMs: number;
 }

@@ -187,7 +187,7 @@ export async function openCompletionStream(
               errorCode: null,
               stream: true,
             });
-            await admission.recordTokens(usage.total_tokens).catch(() => {});
+            await admission.finish(usage.total_tokens).catch(() => {});
             write(
               encoder.finish({
                 finishReason: FinishReason.safeParse(finishReason).data ?? "stop",
