@@ -1,5 +1,6 @@
 // Production bundles for the three deployables: apps/{gateway,router,miner}/dist/main.mjs, plus
-// the operator CLI beside the gateway (apps/gateway/dist/cli.mjs: `node apps/gateway/dist/cli.mjs`).
+// the operator CLI beside the gateway (apps/gateway/dist/cli.mjs: `node apps/gateway/dist/cli.mjs`)
+// and the gateway's usage-writer thread (apps/gateway/dist/usage-writer.mjs).
 // Our workspace code (@portal/*, TypeScript) is bundled; every third-party package stays external
 // and is loaded from node_modules at run time (PGlite's WASM, ws's optional natives, pino, …).
 // `npm start` and the tests keep running from the TypeScript sources with tsx.
@@ -21,6 +22,8 @@ const entries = {
   gateway: [
     ["main.ts", "main.mjs"],
     ["cli/main.ts", "cli.mjs"],
+    // The usage writer's worker thread (services/usage/writer-host.ts starts it from dist/).
+    ["services/usage/writer-thread.ts", "usage-writer.mjs"],
   ],
   router: [["main.ts", "main.mjs"]],
   miner: [["main.ts", "main.mjs"]],

@@ -22,10 +22,13 @@ const outdir = path.join(here, "..", ".bench-build");
 async function entry(script: string): Promise<string[]> {
   if (!compiled) return ["--import", "tsx", path.join(here, script)];
   mkdirSync(outdir, { recursive: true });
-  const outfile = path.join(outdir, script.replace(/\.ts$/, ".mjs"));
+  const name = script.replace(/\.ts$/, "");
+  // The gateway's usage-writer thread sits beside the bundle, as in dist/ (writer-host.ts).
+  const thread = path.join(here, "..", "src", "services", "usage", "writer-thread.ts");
   await build({
-    entryPoints: [path.join(here, script)],
-    outfile,
+    entryPoints: { [name]: path.join(here, script), "usage-writer": thread },
+    outdir,
+    outExtension: { ".js": ".mjs" },
     bundle: true,
     platform: "node",
     format: "esm",
@@ -33,6 +36,7 @@ async function entry(script: string): Promise<string[]> {
     logLevel: "warning",
     plugins: [externalThirdParty],
   });
+  const outfile = path.join(outdir, `${name}.mjs`);
   return [outfile];
 }
 

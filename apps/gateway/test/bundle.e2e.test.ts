@@ -1,10 +1,19 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { newId } from "@portal/contracts";
+import { eq, openDb, usageEvents } from "@portal/db";
+import { testDatabaseUrl } from "@portal/db/testing";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../src/testing/private-services.js";
+import { generateApiKey } from "../src/services/api-keys.js";
+import { bootstrap } from "../src/services/bootstrap.js";
+import { SecretBox } from "../src/services/secret-box.js";
+import { startFixtureRouter } from "../src/testing/fixture-router.js";
+import { freePort, PrivateRedis } from "../src/testing/private-services.js";
 import { repoRoot, sleep, waitForOk } from "./processes.js";
 
 // The production artifacts, as the container images run them: `scripts/build.mjs` bundles, run
@@ -20,11 +29,12 @@ function tempDir(prefix: string): string {
   return d;
 }
 
+/** The embedded defaults (PGlite, in-process limits) unless `extra` names a database or Redis. */
 function env(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn", ...extra };
+  const e: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "warn" };
   delete e.DATABASE_URL;
   delete e.REDIS_URL;
-  return e;
+  return { ...e, ...extra };
 }
 
 function start(bundle: string, extra: Record<string, string>): ChildProcess {
@@ -110,4 +120,66 @@ describe("production bundles (node apps/*/dist/*.mjs)", () => {
     expect(JSON.parse(orgs.stdout)).toEqual({ data: [] });
     await expect(cli("no-such-command")).rejects.toMatchObject({ code: 2 });
   }, 60_000);
+
+  // With Postgres and Redis the gateway runs its usage writer in a worker thread, started from
+  // dist/usage-writer.mjs: a served request's usage row must arrive through it.
+  it.skipIf(!testDatabaseUrl())(
+    "the gateway bundle with Postgres + Redis writes usage from its writer thread",
+    async () => {
+      const admin = new URL(testDatabaseUrl() as string);
+      const name = `portal_bundle_${newId("req").slice(4).toLowerCase()}`;
+      const client = new pg.Client({ connectionString: admin.toString() });
+      await client.connect();
+      await client.query(`CREATE DATABASE ${name}`);
+      const url = new URL(admin);
+      url.pathname = `/${name}`;
+      const redis = await PrivateRedis.start();
+      const router = await startFixtureRouter({ promptTokens: 1 });
+      const db = await openDb({ url: url.toString(), poolSize: 2 });
+      try {
+        await db.migrate();
+        const encryptionKey = randomBytes(32).toString("hex");
+        const apiKey = generateApiKey();
+        const boot = await bootstrap(db.db, new SecretBox(Buffer.from(encryptionKey, "hex")), {
+          email: "ops@portal.test",
+          fixedKey: apiKey,
+          targets: [{ url: router.url, sessionId: 0, routerKey: "fixture" }],
+        });
+        if (!boot) throw new Error("fresh database was not bootstrapped");
+        const port = await freePort();
+        const gateway = start("apps/gateway/dist/main.mjs", {
+          PORT: String(port),
+          DATABASE_URL: url.toString(),
+          REDIS_URL: redis.url,
+          EMBEDDED_ROUTERS: "0",
+          PORTAL_ENCRYPTION_KEY: encryptionKey,
+          PORTAL_DATA_DIR: tempDir("portal-bundle-pg-"),
+        });
+        const base = `http://127.0.0.1:${port}`;
+        await waitForOk(`${base}/readyz`, 90_000);
+        const res = await fetch(`${base}/v1/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: "default", prompt: "hello", max_tokens: 4 }),
+        });
+        const body = (await res.json()) as { request_id: string; status: string };
+        expect(res.status, JSON.stringify(body)).toBe(200);
+        const rows = () =>
+          db.db
+            .select({ requestId: usageEvents.requestId })
+            .from(usageEvents)
+            .where(eq(usageEvents.orgId, boot.orgId));
+        await expect.poll(rows, { timeout: 20_000 }).toEqual([{ requestId: body.request_id }]);
+        gateway.kill("SIGTERM");
+        expect(await exited(gateway)).toBe(0);
+      } finally {
+        await db.close();
+        await router.close();
+        await redis.destroy();
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await client.end();
+      }
+    },
+    120_000,
+  );
 });

@@ -25,6 +25,7 @@ import type { UsageSink } from "./usage/sink.js";
 import { SpoolUsageSink } from "./usage/spool.js";
 import { StreamUsageSink } from "./usage/stream-sink.js";
 import { StreamUsageWriter } from "./usage/stream-writer.js";
+import { ThreadedUsageWriter, type UsageWriterHandle } from "./usage/writer-host.js";
 
 /** Limits, balances, idempotency, durable usage, key activity, metrics, invalidation. */
 export interface Enforcement {
@@ -37,7 +38,7 @@ export interface Enforcement {
   idempotency: IdempotencyStore;
   usage: UsageSink;
   /** The Redis usage writer of this instance (null without Redis or when disabled). */
-  usageWriter: StreamUsageWriter | null;
+  usageWriter: UsageWriterHandle | null;
   keyActivity: KeyActivity;
   metrics: GatewayMetrics;
   /** Resolves when subscriptions and the usage writer are up (rejects if Redis is unreachable). */
@@ -54,6 +55,11 @@ export interface EnforcementOptions {
   flushIntervalMs: number;
   /** Run a usage stream writer in this process (default true). */
   usageWriter?: boolean;
+  /**
+   * Run that writer in a worker thread with its own Postgres pool (needs a real Postgres URL; off
+   * by default: tests drive in-thread writers). main.ts turns it on with DATABASE_URL.
+   */
+  usageWriterThread?: { databaseUrl: string; logLevel: string } | undefined;
   keyActivityIntervalMs?: number;
   /** Reclaim usage entries idle this long (crashed writers); default 30 s. */
   usageClaimIdleMs?: number;
@@ -156,16 +162,27 @@ export function buildEnforcement(opts: EnforcementOptions): Enforcement {
     drainIntervalMs: opts.flushIntervalMs,
   });
   const usage = new FailoverUsageSink(new StreamUsageSink(redis, opts.usageStream), spool, breaker);
-  const writer =
+  const writer: UsageWriterHandle | null =
     opts.usageWriter === false
       ? null
-      : new StreamUsageWriter({
-          redis: connect("usage-writer"),
-          logger,
-          persist: (items) => persistUsageBatch(db, items),
-          claimIdleMs: opts.usageClaimIdleMs,
-          stream: opts.usageStream,
-        });
+      : opts.usageWriterThread
+        ? new ThreadedUsageWriter(
+            {
+              redisUrl: opts.redisUrl,
+              databaseUrl: opts.usageWriterThread.databaseUrl,
+              stream: opts.usageStream,
+              claimIdleMs: opts.usageClaimIdleMs,
+              logLevel: opts.usageWriterThread.logLevel,
+            },
+            logger,
+          )
+        : new StreamUsageWriter({
+            redis: connect("usage-writer"),
+            logger,
+            persist: (items) => persistUsageBatch(db, items),
+            claimIdleMs: opts.usageClaimIdleMs,
+            stream: opts.usageStream,
+          });
   const bus = new InvalidationBus(redis, sub, opts.keys, opts.catalog, logger);
   const ready = Promise.all([bus.start(), writer?.start(), connected(redis)]).then(() => {});
   // Surface the failure through `ready`; never as an unhandled rejection.

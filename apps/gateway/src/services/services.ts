@@ -84,6 +84,8 @@ export interface BuildServicesOptions {
   redisUrl?: string | undefined;
   /** Run this instance's usage stream writer (default true). */
   usageWriter?: boolean;
+  /** …in a worker thread of its own (with a real Postgres; see enforcement.ts). */
+  usageWriterThread?: { databaseUrl: string; logLevel: string } | undefined;
   keyActivityIntervalMs?: number;
   usageClaimIdleMs?: number;
   usageStream?: string;
@@ -128,6 +130,7 @@ export function buildServices(opts: BuildServicesOptions): Services {
     redisUrl: opts.redisUrl,
     flushIntervalMs: opts.flushIntervalMs,
     usageWriter: opts.usageWriter,
+    usageWriterThread: opts.usageWriterThread,
     keyActivityIntervalMs: opts.keyActivityIntervalMs,
     usageClaimIdleMs: opts.usageClaimIdleMs,
     usageStream: opts.usageStream,

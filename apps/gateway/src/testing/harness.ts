@@ -46,6 +46,8 @@ export async function createTestGateway(
     /** Usage stream name; by default each test gateway gets its own (isolated) stream. */
     usageStream?: string;
     usageWriter?: boolean;
+    /** Run the usage writer in a worker thread (needs a Postgres DATABASE_URL). */
+    usageWriterThread?: boolean;
     usageClaimIdleMs?: number;
     metricsToken?: string;
     /** Proxies trusted to append X-Forwarded-For (TRUSTED_PROXY_HOPS). */
@@ -70,6 +72,9 @@ export async function createTestGateway(
     redisUrl,
     usageStream,
     usageWriter: opts.usageWriter,
+    usageWriterThread: opts.usageWriterThread
+      ? { databaseUrl: testDatabaseUrl() as string, logLevel: "warn" }
+      : undefined,
     usageClaimIdleMs: opts.usageClaimIdleMs,
     usageSpoolDir: opts.usageSpoolDir,
     redisBreakerCooldownMs: 200,

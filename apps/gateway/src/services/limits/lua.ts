@@ -4,7 +4,9 @@
  * the script is valid on Redis Cluster. The arithmetic mirrors `memory-limiter.ts` line by line;
  * the shared test suite holds the two to the same answers.
  *
- * ARGV: now, dryRun (0|1), lease, nChecks, then per check: kind, limit, cost, p1, p2
+ * ARGV: now, dryRun (0|1), lease, then the checks as one space-separated string (one argument
+ * instead of five per check: the client encodes far less per decision), per check:
+ *   kind limit cost p1 p2
  *   window:      p1 = windowMs            KEYS: current cell, previous cell
  *   period:      p1 = periodStartMs, p2 = periodMs   KEYS: counter
  *   concurrency: p1 = ttlMs               KEYS: lease zset
@@ -15,15 +17,17 @@ export const ADMIT_LUA = `
 local now = tonumber(ARGV[1])
 local dry = ARGV[2] == '1'
 local lease = ARGV[3]
-local n = tonumber(ARGV[4])
+local spec = {}
+for w in string.gmatch(ARGV[4], '%S+') do spec[#spec + 1] = w end
+local n = #spec / 5
 local checks = {}
 local ki = 1
-local ai = 5
+local ai = 1
 local refused = 0
 local retry = 0
 for i = 1, n do
-  local c = { kind = ARGV[ai], limit = tonumber(ARGV[ai + 1]), cost = tonumber(ARGV[ai + 2]),
-    p1 = tonumber(ARGV[ai + 3]), p2 = tonumber(ARGV[ai + 4]) }
+  local c = { kind = spec[ai], limit = tonumber(spec[ai + 1]), cost = tonumber(spec[ai + 2]),
+    p1 = tonumber(spec[ai + 3]), p2 = tonumber(spec[ai + 4]) }
   ai = ai + 5
   local need = c.cost
   if need < 1 then need = 1 end

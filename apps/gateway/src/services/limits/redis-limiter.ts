@@ -30,15 +30,22 @@ export class RedisLimiter implements Limiter {
   async admit(req: AdmitRequest): Promise<LimitDecision> {
     const now = req.now ?? Date.now();
     const keys: string[] = [];
-    const args: Array<string | number> = [now, req.dryRun ? 1 : 0, req.lease, req.checks.length];
+    let spec = "";
     for (const c of req.checks) {
       keys.push(...checkKeys(req.tag, c, now));
-      if (c.kind === "window") args.push("window", c.limit, c.cost, c.windowMs, 0);
+      if (c.kind === "window") spec += `window ${c.limit} ${c.cost} ${c.windowMs} 0 `;
       else if (c.kind === "period")
-        args.push("period", c.limit, c.cost, c.periodStartMs, c.periodMs);
-      else args.push("concurrency", c.limit, 1, c.ttlMs, 0);
+        spec += `period ${c.limit} ${c.cost} ${c.periodStartMs} ${c.periodMs} `;
+      else spec += `concurrency ${c.limit} 1 ${c.ttlMs} 0 `;
     }
-    const out = await this.redis.portalAdmit(keys.length, ...keys, ...args);
+    const out = await this.redis.portalAdmit(
+      keys.length,
+      ...keys,
+      now,
+      req.dryRun ? 1 : 0,
+      req.lease,
+      spec,
+    );
     const allowed = out[0] === 1;
     const refusedIndex = Number(out[1]);
     const states: LimitState[] = req.checks.map((c, i) => ({
