@@ -58,10 +58,11 @@ if (mode === "passthrough") {
     flushIntervalMs: 200,
     redisUrl: process.env.REDIS_URL,
     usageStream: process.env.REDIS_URL ? `usage:{bench-${process.pid}}` : undefined,
-    // As main.ts does: with a real Postgres the usage writer runs in a thread of its own.
-    usageWriterThread: process.env.DATABASE_URL
-      ? { databaseUrl: process.env.DATABASE_URL, logLevel: "warn" }
-      : undefined,
+    // BENCH_USAGE_WRITER=thread measures the USAGE_WRITER=thread deployment (needs Postgres).
+    usageWriterThread:
+      process.env.BENCH_USAGE_WRITER === "thread" && process.env.DATABASE_URL
+        ? { databaseUrl: process.env.DATABASE_URL, logLevel: "warn" }
+        : undefined,
   });
   await services.enforcement.ready;
   const app = createApp(services);

@@ -40,6 +40,17 @@ describe("gateway env", () => {
     ]);
   });
 
+  it("USAGE_WRITER=thread needs a Postgres DATABASE_URL", () => {
+    expect(parseEnv({ USAGE_WRITER: "thread" })).toEqual({
+      ok: false,
+      errors: ["USAGE_WRITER: thread needs DATABASE_URL (PGlite lives in one thread)"],
+    });
+    expect(
+      parseEnv({ USAGE_WRITER: "thread", DATABASE_URL: "postgres://127.0.0.1/x" }),
+    ).toMatchObject({ ok: true, env: { USAGE_WRITER: "thread" } });
+    expect(parseEnv({ USAGE_WRITER: "yes" }).ok).toBe(false);
+  });
+
   it("makes the process exit non-zero with the variable named", () => {
     const main = fileURLToPath(new URL("./main.ts", import.meta.url));
     const run = spawnSync(process.execPath, ["--import", "tsx", main], {

@@ -39,7 +39,8 @@ export const GatewayEnv = z.object({
   /** After a Redis failure, serve from the local fallbacks this long before probing Redis again. */
   REDIS_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
   /** Run a usage stream writer in this instance (with REDIS_URL); false for API-only replicas. */
-  USAGE_WRITER: z.enum(["true", "false"]).default("true"),
+  /** `thread`: run the writer in a worker thread with its own pool (needs DATABASE_URL). */
+  USAGE_WRITER: z.enum(["true", "false", "thread"]).default("true"),
   /** Bearer token for GET /metrics; unset = loopback clients only, and off in production. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** Proxies in front of the gateway that append X-Forwarded-For (nginx, an ingress): 0–5. */
@@ -78,9 +79,14 @@ export function parseEnv(
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
   const parsed = GatewayEnv.safeParse(cleaned);
   if (parsed.success) {
-    const oidc = incompleteOidc(parsed.data);
-    if (oidc.length === 0) return { ok: true, env: parsed.data };
-    return { ok: false, errors: oidc.map((k) => `${k}: set all three PORTAL_OIDC_* or none`) };
+    const errors = incompleteOidc(parsed.data).map(
+      (k) => `${k}: set all three PORTAL_OIDC_* or none`,
+    );
+    if (parsed.data.USAGE_WRITER === "thread" && !parsed.data.DATABASE_URL) {
+      errors.push("USAGE_WRITER: thread needs DATABASE_URL (PGlite lives in one thread)");
+    }
+    if (errors.length === 0) return { ok: true, env: parsed.data };
+    return { ok: false, errors };
   }
   return { ok: false, errors: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
 }

@@ -71,12 +71,13 @@ const services = buildServices({
   secrets,
   flushIntervalMs: env.USAGE_FLUSH_INTERVAL_MS,
   redisUrl: env.REDIS_URL,
-  usageWriter: env.USAGE_WRITER === "true",
-  // With a real Postgres the writer gets a thread (and a pool) of its own: usage batches are
-  // decoded and inserted off the event loop that serves requests.
-  usageWriterThread: env.DATABASE_URL
-    ? { databaseUrl: env.DATABASE_URL, logLevel: env.LOG_LEVEL }
-    : undefined,
+  usageWriter: env.USAGE_WRITER !== "false",
+  // `thread`: a worker thread (and pool) of its own, so usage batches are decoded and inserted
+  // off the event loop that serves requests (parseEnv insists on DATABASE_URL).
+  usageWriterThread:
+    env.USAGE_WRITER === "thread" && env.DATABASE_URL
+      ? { databaseUrl: env.DATABASE_URL, logLevel: env.LOG_LEVEL }
+      : undefined,
   requestLogRetentionDays: env.REQUEST_LOG_RETENTION_DAYS,
   usageSpoolDir: path.join(dataDir, "usage-spool"),
   redisCommandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,

@@ -121,8 +121,8 @@ describe("production bundles (node apps/*/dist/*.mjs)", () => {
     await expect(cli("no-such-command")).rejects.toMatchObject({ code: 2 });
   }, 60_000);
 
-  // With Postgres and Redis the gateway runs its usage writer in a worker thread, started from
-  // dist/usage-writer.mjs: a served request's usage row must arrive through it.
+  // USAGE_WRITER=thread (with Postgres and Redis) runs the usage writer in a worker thread,
+  // started from dist/usage-writer.mjs: a served request's usage row must arrive through it.
   it.skipIf(!testDatabaseUrl())(
     "the gateway bundle with Postgres + Redis writes usage from its writer thread",
     async () => {
@@ -151,6 +151,7 @@ describe("production bundles (node apps/*/dist/*.mjs)", () => {
           PORT: String(port),
           DATABASE_URL: url.toString(),
           REDIS_URL: redis.url,
+          USAGE_WRITER: "thread",
           EMBEDDED_ROUTERS: "0",
           PORTAL_ENCRYPTION_KEY: encryptionKey,
           PORTAL_DATA_DIR: tempDir("portal-bundle-pg-"),

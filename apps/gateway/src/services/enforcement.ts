@@ -56,8 +56,8 @@ export interface EnforcementOptions {
   /** Run a usage stream writer in this process (default true). */
   usageWriter?: boolean;
   /**
-   * Run that writer in a worker thread with its own Postgres pool (needs a real Postgres URL; off
-   * by default: tests drive in-thread writers). main.ts turns it on with DATABASE_URL.
+   * Run that writer in a worker thread with its own Postgres pool (needs a real Postgres URL;
+   * `USAGE_WRITER=thread`). Off by default.
    */
   usageWriterThread?: { databaseUrl: string; logLevel: string } | undefined;
   keyActivityIntervalMs?: number;
