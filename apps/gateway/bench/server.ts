@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import pino from "pino";
 import { Pool } from "undici";
 import { createApp } from "../src/app.js";
+import { tuneHeapGrowth } from "../src/lib/heap.js";
 import { ensurePlans } from "../src/services/bootstrap.js";
 import { SecretBox } from "../src/services/secret-box.js";
 import { buildServices } from "../src/services/services.js";
@@ -43,6 +44,8 @@ if (mode === "passthrough") {
   });
   listen(app.fetch, "none");
 } else {
+  // As main.ts does at start.
+  tuneHeapGrowth();
   const dbHandle = await openDb({
     url: process.env.DATABASE_URL,
     dataDir: "memory://",

@@ -5,6 +5,8 @@ import pino from "pino";
 import { createApp } from "./app.js";
 import { drainHttpServer } from "./drain.js";
 import { loadEnv } from "./env.js";
+import { tuneHeapGrowth } from "./lib/heap.js";
+import { loadTokenizer } from "./lib/tokens.js";
 import {
   ensureOperatorPassword,
   portalAuthFromEnv,
@@ -18,7 +20,10 @@ import { startHealthChecks } from "./services/upstream/target-health.js";
 
 const VERSION = "0.1.0";
 
+tuneHeapGrowth();
 const env = loadEnv();
+// The o200k table (~0.1 s) now, not on the first prepaid request.
+loadTokenizer();
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "gateway" } });
 const dataDir = path.resolve(env.PORTAL_DATA_DIR);
 
