@@ -34,6 +34,21 @@ const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 /** Told the outcome of every call: transport failures and bad answers count against a target. */
 export type OutcomeListener = (targetId: string, ok: boolean, reason?: string) => void;
 
+const endpoints = new Map<string, { origin: string; basePath: string }>();
+
+/** A target URL's origin (the pool key) and path prefix, parsed once per URL, not per request. */
+function endpointOf(url: string): { origin: string; basePath: string } {
+  let e = endpoints.get(url);
+  if (!e) {
+    const u = new URL(url);
+    e = { origin: u.origin, basePath: u.pathname.replace(/\/+$/, "") };
+    // Targets are few; a bound keeps a long life of URL churn from growing it.
+    if (endpoints.size >= 1024) endpoints.clear();
+    endpoints.set(url, e);
+  }
+  return e;
+}
+
 /** HTTP client for router nodes: one keep-alive undici pool per router origin. */
 export class RouterClient {
   private readonly pools = new Map<string, Pool>();
@@ -65,8 +80,7 @@ export class RouterClient {
     body: RouterCompletionRequest,
     timeoutMs: number,
   ): Promise<RouterCompletionResponse> {
-    const origin = new URL(target.url).origin;
-    const basePath = new URL(target.url).pathname.replace(/\/+$/, "");
+    const { origin, basePath } = endpointOf(target.url);
     let res: Awaited<ReturnType<Pool["request"]>>;
     try {
       res = await this.pool(origin).request({
@@ -126,13 +140,13 @@ export class RouterClient {
     timeoutMs: number,
     signal: AbortSignal,
   ): Promise<AsyncGenerator<RouterStreamEvent>> {
-    const url = new URL(target.url);
+    const { origin, basePath } = endpointOf(target.url);
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     let res: Awaited<ReturnType<Pool["request"]>>;
     try {
-      res = await this.pool(url.origin).request({
+      res = await this.pool(origin).request({
         method: "POST",
-        path: `${url.pathname.replace(/\/+$/, "")}/api/v3/completions/${target.sessionId}`,
+        path: `${basePath}/api/v3/completions/${target.sessionId}`,
         headers: {
           authorization: `Bearer ${target.routerKey}`,
           "content-type": "application/json",
