@@ -36,6 +36,21 @@ export async function startFakeRouter(behaviour: FakeBehaviour): Promise<{
   };
 }
 
+/** A valid router completion body (what a fake router answers with when it answers well). */
+export function routerAnswer(fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: "cmpl-1",
+    object: "text_completion",
+    created: 1,
+    model: "demo",
+    choices: [{ index: 0, text: "fine", finish_reason: "stop" }],
+    usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+    session_id: 0,
+    task_id: 1,
+    ...fields,
+  };
+}
+
 /** A loopback URL nothing listens on (a router that is down). */
 export async function closedPortUrl(): Promise<string> {
   const server = createServer();

@@ -20,6 +20,22 @@ export function limiterSuite(name: string, make: () => Limiter) {
       cost: 1,
       windowMs: W,
     });
+    /** A check-only token window (cost 0: the real amount is added afterwards). */
+    const tokens = (id: string, limit: number): LimitCheck => ({
+      kind: "window",
+      scope: id.startsWith("o:") ? "org_tokens_per_minute" : "key_tokens_per_minute",
+      id,
+      limit,
+      cost: 0,
+      windowMs: W,
+    });
+    const concurrency = (limit: number): LimitCheck => ({
+      kind: "concurrency",
+      scope: "key_concurrency",
+      id: "k:conc",
+      limit,
+      ttlMs: 30_000,
+    });
 
     it("admits up to the limit within a cell, then refuses with a retry hint", async () => {
       const l = make();
@@ -73,14 +89,7 @@ export function limiterSuite(name: string, make: () => Limiter) {
     it("check-only windows (cost 0) refuse once the recorded amount reaches the limit", async () => {
       const l = make();
       const tag = newId("org");
-      const tpm: LimitCheck = {
-        kind: "window",
-        scope: "org_tokens_per_minute",
-        id: "o:tpm",
-        limit: 1000,
-        cost: 0,
-        windowMs: W,
-      };
+      const tpm = tokens("o:tpm", 1000);
       expect((await l.admit({ tag, checks: [tpm], lease: "a", now: base })).allowed).toBe(true);
       await l.addToWindow(tag, "o:tpm", 999, W, base);
       expect((await l.admit({ tag, checks: [tpm], lease: "b", now: base })).allowed).toBe(true);
@@ -141,13 +150,7 @@ export function limiterSuite(name: string, make: () => Limiter) {
     it("holds concurrency leases until released or expired", async () => {
       const l = make();
       const tag = newId("org");
-      const conc: LimitCheck = {
-        kind: "concurrency",
-        scope: "key_concurrency",
-        id: "k:conc",
-        limit: 2,
-        ttlMs: 30_000,
-      };
+      const conc = concurrency(2);
       expect((await l.admit({ tag, checks: [conc], lease: "a", now: base })).allowed).toBe(true);
       const b = await l.admit({ tag, checks: [conc], lease: "b", now: base + 5 });
       expect(b.states[0]).toMatchObject({ used: 2, remaining: 0, resetAtMs: base + 30_000 });
@@ -167,22 +170,7 @@ export function limiterSuite(name: string, make: () => Limiter) {
     it("finish frees the lease and adds the tokens in one call", async () => {
       const l = make();
       const tag = newId("org");
-      const conc: LimitCheck = {
-        kind: "concurrency",
-        scope: "key_concurrency",
-        id: "k:conc",
-        limit: 1,
-        ttlMs: 30_000,
-      };
-      const tpm = (id: string): LimitCheck => ({
-        kind: "window",
-        scope: id === "o:tpm" ? "org_tokens_per_minute" : "key_tokens_per_minute",
-        id,
-        limit: 100,
-        cost: 0,
-        windowMs: W,
-      });
-      const checks = [conc, tpm("o:tpm"), tpm("k:tpm")];
+      const checks = [concurrency(1), tokens("o:tpm", 100), tokens("k:tpm", 100)];
       expect((await l.admit({ tag, checks, lease: "a", now: base })).allowed).toBe(true);
       expect((await l.admit({ tag, checks, lease: "b", now: base + 1 })).refused?.scope).toBe(
         "key_concurrency",
@@ -198,7 +186,7 @@ export function limiterSuite(name: string, make: () => Limiter) {
       // Without a lease, and with nothing to add, finish only counts what it is given.
       await l.finish(tag, null, [{ id: "k:tpm", amount: 1, windowMs: W }], base + 4);
       await l.finish(tag, null, [], base + 4);
-      const c = await l.admit({ tag, checks: [tpm("k:tpm")], lease: "c", now: base + 5 });
+      const c = await l.admit({ tag, checks: [tokens("k:tpm", 100)], lease: "c", now: base + 5 });
       expect(c.refused).toMatchObject({ scope: "key_tokens_per_minute", used: 100 });
     });
 

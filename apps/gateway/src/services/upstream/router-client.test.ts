@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { startFakeRouter } from "../../testing/fake-router.js";
+import { routerAnswer, startFakeRouter } from "../../testing/fake-router.js";
 import type { TargetInfo } from "../catalog.js";
 import { RouterClient } from "./router-client.js";
 
-const answer = JSON.stringify({
-  id: "task_1",
-  object: "text_completion",
-  created: 1,
-  model: "demo",
-  choices: [{ index: 0, text: "ok", finish_reason: "stop" }],
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-  session_id: 3,
-  task_id: 1,
-});
+const answer = JSON.stringify(routerAnswer({ session_id: 3 }));
 
 describe("RouterClient.complete", () => {
   it("keeps a target URL's path prefix (a router behind a proxy path) on every request", async () => {

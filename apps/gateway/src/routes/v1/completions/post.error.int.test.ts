@@ -1,7 +1,7 @@
 import { ERROR_HTTP_STATUS, type ErrorCode } from "@portal/contracts";
 import { eq, requestLogs } from "@portal/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closedPortUrl, startFakeRouter } from "../../../testing/fake-router.js";
+import { closedPortUrl, routerAnswer, startFakeRouter } from "../../../testing/fake-router.js";
 import {
   createTenant,
   createTestGateway,
@@ -255,17 +255,7 @@ describe("POST /v1/completions upstream faults", () => {
     const ok = await startFakeRouter((_req, body, res) => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(
-        JSON.stringify({
-          id: "cmpl-1",
-          object: "text_completion",
-          created: 1,
-          model: "demo",
-          choices: [{ index: 0, text: "fine", finish_reason: "stop" }],
-          usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
-          session_id: 0,
-          task_id: 1,
-          client_reference: JSON.parse(body).client_reference,
-        }),
+        JSON.stringify(routerAnswer({ client_reference: JSON.parse(body).client_reference })),
       );
     });
     try {
