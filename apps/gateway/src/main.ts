@@ -1,12 +1,12 @@
 import path from "node:path";
 import { serve } from "@hono/node-server";
 import { openDb } from "@portal/db";
+import { loadTokenizer } from "@portal/router/tokens";
 import pino from "pino";
 import { createApp } from "./app.js";
 import { drainHttpServer } from "./drain.js";
 import { loadEnv } from "./env.js";
 import { tuneHeapGrowth } from "./lib/heap.js";
-import { loadTokenizer } from "./lib/tokens.js";
 import {
   ensureOperatorPassword,
   portalAuthFromEnv,

@@ -10,6 +10,7 @@ import {
   type RouterCompletionResponse,
 } from "@portal/contracts";
 import type { NewUsageEvent } from "@portal/db";
+import { countTokens } from "@portal/router/tokens";
 import {
   InvalidCompletionError,
   ModelNotAllowedError,
@@ -18,7 +19,6 @@ import {
   UpstreamFailedError,
   UpstreamTimeoutError,
 } from "../domain-errors.js";
-import { countTokens } from "../lib/tokens.js";
 import type { ModelRoute, TargetInfo } from "./catalog.js";
 import type { KeyRecord } from "./key-store.js";
 import type { Services } from "./services.js";

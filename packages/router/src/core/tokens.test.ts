@@ -1,11 +1,69 @@
+import fc from "fast-check";
+import { countTokens as reference } from "gpt-tokenizer";
 import { describe, expect, it } from "vitest";
 import { countTokens, sha256Hex } from "./tokens.js";
 
-describe("router token counting", () => {
-  it("counts chat-template special-token markers as text (a prompt never crashes the router)", () => {
-    expect(countTokens("<|im_start|>user\nSay hello.<|im_end|>")).toBeGreaterThan(5);
+/** gpt-tokenizer's count with special-token markers taken as text: what ours must equal. */
+const expected = (text: string) => reference(text, { disallowedSpecial: new Set<string>() });
+
+describe("countTokens", () => {
+  it("counts special-token markers as plain text instead of throwing", () => {
+    expect(countTokens("<|im_start|>user\nhi<|im_end|>")).toBe(
+      expected("<|im_start|>user\nhi<|im_end|>"),
+    );
+    expect(countTokens("<|endoftext|>")).toBeGreaterThan(1);
+  });
+
+  it("counts ordinary text and the empty string", () => {
+    expect(countTokens("hello world")).toBe(2);
+    expect(countTokens("hello")).toBe(1);
     expect(countTokens("")).toBe(0);
   });
+
+  it("equals gpt-tokenizer's o200k_base count on fixed samples", () => {
+    const samples = [
+      "The quick brown fox jumps over the lazy dog.",
+      "function add(a: number, b: number): number {\n  return a + b;\n}\n",
+      "Ünïcödé façade — naïve café 😀👩‍👩‍👧‍👦 日本語のテキスト 中文文本 한국어 текст العربية",
+      "1234567890 3.14159 0x1F600 1e-9 ++--==!=",
+      "   leading and trailing spaces   \n\n\ttabs\r\nwindows",
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+      "dGhpcyBpcyBhIGxvbmcgYmFzZTY0IGJsb2Igd2l0aG91dCBhbnkgc3BhY2VzIGF0IGFsbA==".repeat(20),
+      "lone \ud800 surrogate and \udc00 another",
+      "I'm can't we'll they've you'd SHE'S",
+    ];
+    for (const s of samples) expect(countTokens(s), s).toBe(expected(s));
+  });
+
+  it("equals gpt-tokenizer's count on arbitrary text (property)", () => {
+    const word = fc.constantFrom(
+      "the",
+      " The",
+      "tokens",
+      "'s",
+      "\n",
+      "  ",
+      "123",
+      "😀",
+      "日本",
+      "é",
+      "<|im_end|>",
+      "\t",
+      "-",
+      "ALLCAPS",
+      "camelCase",
+    );
+    const text = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 80 }),
+      fc.string({ unit: "binary", maxLength: 80 }),
+      fc.array(word, { maxLength: 40 }).map((w) => w.join("")),
+    );
+    fc.assert(
+      fc.property(text, (s) => countTokens(s) === expected(s)),
+      { numRuns: 1500 },
+    );
+  });
+
   it("hashes results as hex sha256", () => {
     expect(sha256Hex("abc")).toBe(
       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",

@@ -1,12 +1,172 @@
 import { createHash } from "node:crypto";
-import { countTokens as bpeCount } from "gpt-tokenizer";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { O200K_TOKEN_SPLIT_REGEX } from "gpt-tokenizer/esm/encodingParams/constants";
 
-/** Special-token strings in customer text (`<|im_start|>`…) are counted as the text they are. */
-const AS_TEXT = { disallowedSpecial: new Set<string>() };
+/**
+ * o200k_base token counts, from a compact table: the gateway's pricing estimates and context
+ * checks, and the router's prompt and fallback completion counts (`@portal/router/tokens`).
+ *
+ * gpt-tokenizer keeps its 200k-entry vocabulary as JS strings in a Map (about 25 MB of live heap,
+ * which V8 then lets grow to several times that under load) plus a merge cache of up to 100k
+ * entries. Counting needs neither: here the vocabulary is read once from the same package's
+ * canonical `o200k_base.tiktoken` file into one byte buffer, an offset table and an open-addressing
+ * hash table (about 4 MB in all), and byte-pair merging runs over that. The split regex is
+ * gpt-tokenizer's, and the merge rule is the same (lowest rank first, leftmost on ties), so every
+ * count equals `countTokens` of gpt-tokenizer with special-token markers counted as plain text
+ * (a property test holds the two together). Never throws on customer input.
+ */
+class CompactBpe {
+  private readonly bytes: Uint8Array;
+  private readonly offsets: Uint32Array;
+  private readonly ranks: Int32Array;
+  private readonly table: Int32Array;
+  private readonly mask: number;
+  private scratch = new Uint8Array(1024);
+  private readonly encoder = new TextEncoder();
+  /** Counts of recently seen pieces (words repeat a lot); bounded, oldest dropped first. */
+  private readonly cache = new Map<string, number>();
 
-/** Number of BPE tokens (o200k_base) in a text; used when an engine reports no usage. */
+  constructor(tiktoken: string) {
+    const lines = tiktoken.split("\n").filter((l) => l.length > 0);
+    const n = lines.length;
+    const decoded: Buffer[] = new Array(n);
+    const ranks = new Int32Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const line = lines[i] as string;
+      const space = line.indexOf(" ");
+      const token = Buffer.from(line.slice(0, space), "base64");
+      decoded[i] = token;
+      ranks[i] = Number(line.slice(space + 1));
+      total += token.length;
+    }
+    this.bytes = new Uint8Array(total);
+    this.offsets = new Uint32Array(n + 1);
+    this.ranks = ranks;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const token = decoded[i] as Buffer;
+      this.bytes.set(token, at);
+      this.offsets[i] = at;
+      at += token.length;
+    }
+    this.offsets[n] = at;
+    let size = 1;
+    while (size < n * 2) size <<= 1;
+    this.mask = size - 1;
+    this.table = new Int32Array(size).fill(-1);
+    for (let i = 0; i < n; i++) {
+      let slot =
+        hash(this.bytes, this.offsets[i] as number, this.offsets[i + 1] as number) & this.mask;
+      while ((this.table[slot] as number) !== -1) slot = (slot + 1) & this.mask;
+      this.table[slot] = i;
+    }
+  }
+
+  /** The rank of bytes [start, end) of `buf`, or -1 when they are not one token. */
+  private rank(buf: Uint8Array, start: number, end: number): number {
+    let slot = hash(buf, start, end) & this.mask;
+    const len = end - start;
+    for (;;) {
+      const i = this.table[slot] as number;
+      if (i === -1) return -1;
+      const from = this.offsets[i] as number;
+      if ((this.offsets[i + 1] as number) - from === len) {
+        let same = true;
+        for (let k = 0; k < len; k++) {
+          if (this.bytes[from + k] !== buf[start + k]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return this.ranks[i] as number;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  count(text: string): number {
+    let total = 0;
+    for (const [piece] of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) total += this.countPiece(piece);
+    return total;
+  }
+
+  private countPiece(piece: string): number {
+    const cached = this.cache.get(piece);
+    if (cached !== undefined) return cached;
+    if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 3);
+    const { written } = this.encoder.encodeInto(piece, this.scratch);
+    // gpt-tokenizer looks a piece up whole by its string, which a lone surrogate never matches.
+    const n =
+      !LONE_SURROGATE.test(piece) && this.rank(this.scratch, 0, written) !== -1
+        ? 1
+        : this.merge(this.scratch, written);
+    if (this.cache.size >= 4096) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(piece, n);
+    return n;
+  }
+
+  /** Byte-pair merge of `buf[0, len)`: the number of tokens it ends as. */
+  private merge(buf: Uint8Array, len: number): number {
+    if (len <= 1) return len;
+    const starts: number[] = [];
+    const ranks: number[] = [];
+    const pairRank = (i: number) =>
+      i + 2 < starts.length ? this.rank(buf, starts[i] as number, starts[i + 2] as number) : -1;
+    for (let i = 0; i <= len; i++) starts.push(i);
+    for (let i = 0; i < len; i++) ranks.push(i + 2 <= len ? this.rank(buf, i, i + 2) : -1);
+    while (starts.length > 2) {
+      let best = -1;
+      let at = -1;
+      for (let i = 0; i < ranks.length - 1; i++) {
+        const r = ranks[i] as number;
+        if (r !== -1 && (best === -1 || r < best)) {
+          best = r;
+          at = i;
+        }
+      }
+      if (at === -1) break;
+      starts.splice(at + 1, 1);
+      ranks.splice(at, 1);
+      ranks[at] = pairRank(at);
+      if (at > 0) ranks[at - 1] = pairRank(at - 1);
+    }
+    return starts.length - 1;
+  }
+}
+
+/** In a `u` regex a surrogate only matches when it is unpaired. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** FNV-1a over bytes [start, end). */
+function hash(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    h ^= buf[i] as number;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+let bpe: CompactBpe | null = null;
+
+function o200k(): CompactBpe {
+  if (!bpe) {
+    const file = createRequire(import.meta.url).resolve("gpt-tokenizer/data/o200k_base.tiktoken");
+    bpe = new CompactBpe(readFileSync(file, "latin1"));
+  }
+  return bpe;
+}
+
+/** BPE tokens (o200k_base) of a text. Special-token strings (`<|im_start|>`…) count as text. */
 export function countTokens(text: string): number {
-  return text.length === 0 ? 0 : bpeCount(text, AS_TEXT);
+  return text.length === 0 ? 0 : o200k().count(text);
+}
+
+/** Load the table now (about 0.1 s) instead of on the first prompt that needs a count. */
+export function loadTokenizer(): void {
+  o200k();
 }
 
 /** Hex sha256 of a UTF-8 string: the precommit of a result. */

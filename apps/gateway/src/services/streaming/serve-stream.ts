@@ -4,13 +4,13 @@ import {
   FinishReason,
   type RouterUsage,
 } from "@portal/contracts";
+import { countTokens } from "@portal/router/tokens";
 import type { RateLimitInfo } from "../../domain-errors.js";
 import {
   NoHealthyTargetError,
   UpstreamFailedError,
   UpstreamTimeoutError,
 } from "../../domain-errors.js";
-import { countTokens } from "../../lib/tokens.js";
 import type { ModelRoute, TargetInfo } from "../catalog.js";
 import type { CatalogError } from "../compat/common.js";
 import {
