@@ -41,20 +41,6 @@ export class FailoverLimiter implements Limiter {
     await this.breaker.tryRun("limits", () => this.primary.release(tag, concurrencyId, lease));
   }
 
-  async addToWindow(
-    tag: string,
-    id: string,
-    amount: number,
-    windowMs: number,
-    now?: number,
-  ): Promise<void> {
-    await this.breaker.run(
-      "limits",
-      () => this.primary.addToWindow(tag, id, amount, windowMs, now),
-      () => this.local.addToWindow(tag, id, amount, windowMs, now),
-    );
-  }
-
   async finish(
     tag: string,
     lease: LeaseRef | null,

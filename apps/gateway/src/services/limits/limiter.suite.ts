@@ -91,9 +91,9 @@ export function limiterSuite(name: string, make: () => Limiter) {
       const tag = newId("org");
       const tpm = tokens("o:tpm", 1000);
       expect((await l.admit({ tag, checks: [tpm], lease: "a", now: base })).allowed).toBe(true);
-      await l.addToWindow(tag, "o:tpm", 999, W, base);
+      await l.finish(tag, null, [{ id: "o:tpm", amount: 999, windowMs: W }], base);
       expect((await l.admit({ tag, checks: [tpm], lease: "b", now: base })).allowed).toBe(true);
-      await l.addToWindow(tag, "o:tpm", 5, W, base);
+      await l.finish(tag, null, [{ id: "o:tpm", amount: 5, windowMs: W }], base);
       const d = await l.admit({ tag, checks: [tpm], lease: "c", now: base + 10 });
       expect(d.allowed).toBe(false);
       expect(d.refused).toMatchObject({ scope: "org_tokens_per_minute", used: 1004, remaining: 0 });

@@ -106,13 +106,6 @@ end
 return out
 `;
 
-/** Add an amount to the current cell of a window (tokens once known). KEYS: cell. ARGV: amount, windowMs. */
-export const ADD_LUA = `
-redis.call('INCRBY', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
-return 1
-`;
-
 /**
  * The end of a request in one script: free its lease, add its tokens.
  * KEYS: lease set, then one window cell per add. ARGV: lease ('' = none), then amount, windowMs

@@ -117,17 +117,6 @@ export class MemoryLimiter implements Limiter {
     this.leases.get(concurrencyKey(tag, concurrencyId))?.delete(lease);
   }
 
-  async addToWindow(
-    tag: string,
-    id: string,
-    amount: number,
-    windowMs: number,
-    now = Date.now(),
-  ): Promise<void> {
-    if (amount <= 0) return;
-    this.incr(windowCellKey(tag, id, windowMs, now), amount, now + 2 * windowMs, now);
-  }
-
   async finish(
     tag: string,
     lease: LeaseRef | null,
@@ -135,7 +124,11 @@ export class MemoryLimiter implements Limiter {
     now = Date.now(),
   ): Promise<void> {
     if (lease) await this.release(tag, lease.concurrencyId, lease.lease);
-    for (const a of adds) await this.addToWindow(tag, a.id, a.amount, a.windowMs, now);
+    for (const a of adds) {
+      if (a.amount > 0) {
+        this.incr(windowCellKey(tag, a.id, a.windowMs, now), a.amount, now + 2 * a.windowMs, now);
+      }
+    }
   }
 
   async close(): Promise<void> {

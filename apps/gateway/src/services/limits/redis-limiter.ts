@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { checkKeys, concurrencyKey, windowCellKey } from "./keys.js";
-import { ADD_LUA, ADMIT_LUA, FINISH_LUA } from "./lua.js";
+import { ADMIT_LUA, FINISH_LUA } from "./lua.js";
 import type {
   AdmitRequest,
   LeaseRef,
@@ -12,7 +12,6 @@ import type {
 
 type LimiterRedis = Redis & {
   portalAdmit(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
-  portalAdd(key: string, amount: number, windowMs: number): Promise<number>;
   portalFinish(numKeys: number, ...args: Array<string | number>): Promise<number>;
 };
 
@@ -22,7 +21,6 @@ export class RedisLimiter implements Limiter {
 
   constructor(redis: Redis) {
     redis.defineCommand("portalAdmit", { lua: ADMIT_LUA });
-    redis.defineCommand("portalAdd", { lua: ADD_LUA, numberOfKeys: 1 });
     redis.defineCommand("portalFinish", { lua: FINISH_LUA });
     this.redis = redis as LimiterRedis;
   }
@@ -66,17 +64,6 @@ export class RedisLimiter implements Limiter {
 
   async release(tag: string, concurrencyId: string, lease: string): Promise<void> {
     await this.redis.zrem(concurrencyKey(tag, concurrencyId), lease);
-  }
-
-  async addToWindow(
-    tag: string,
-    id: string,
-    amount: number,
-    windowMs: number,
-    now = Date.now(),
-  ): Promise<void> {
-    if (amount <= 0) return;
-    await this.redis.portalAdd(windowCellKey(tag, id, windowMs, now), amount, windowMs);
   }
 
   async finish(

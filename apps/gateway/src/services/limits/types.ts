@@ -11,7 +11,7 @@ export type LimitScope =
  * One limit inside a decision.
  * - `window`: sliding window over two fixed cells (previous cell weighted by the part of it still
  *   inside the window, plus the current cell). Admits when `used + cost <= limit`; with `cost: 0`
- *   it only checks (`used < limit`) and the real amount is added later with `addToWindow`.
+ *   it only checks (`used < limit`) and the real amount is added later with `finish`.
  * - `period`: a fixed calendar period (the weekly allowance), `used + cost <= limit`.
  * - `concurrency`: leases with an expiry (a crashed holder's slot frees itself after `ttlMs`).
  */
@@ -66,14 +66,6 @@ export interface Limiter {
   admit(req: AdmitRequest): Promise<LimitDecision>;
   /** Free a concurrency lease (idempotent). */
   release(tag: string, concurrencyId: string, lease: string): Promise<void>;
-  /** Add an amount to a window after the fact (tokens once the real count is known). */
-  addToWindow(
-    tag: string,
-    id: string,
-    amount: number,
-    windowMs: number,
-    now?: number,
-  ): Promise<void>;
   /**
    * End a request in one round trip: free its concurrency lease (idempotent; `null` when it was
    * already freed) and add amounts to windows (its real tokens).
