@@ -1,5 +1,7 @@
+import { newId } from "@portal/contracts";
 import { eq, sql, usageEvents } from "@portal/db";
 import { testDatabaseUrl } from "@portal/db/testing";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FixtureRouter, startFixtureRouter } from "../../testing/fixture-router.js";
 import {
@@ -11,7 +13,7 @@ import {
   type TestTenant,
 } from "../../testing/harness.js";
 import { testRedisUrl } from "../../testing/redis.js";
-import type { ThreadedUsageWriter } from "./writer-host.js";
+import { ThreadedUsageWriter } from "./writer-host.js";
 
 // The writer thread needs Redis (the stream) and a real Postgres (a pool of its own).
 const ready = Boolean(testRedisUrl() && testDatabaseUrl());
@@ -71,5 +73,31 @@ describe.skipIf(!ready)("usage writer in a worker thread", () => {
     const writer = gw.services.enforcement.usageWriter as ThreadedUsageWriter;
     await writer.close();
     expect(await rows()).toEqual({ n: 55, ids: 55 });
+  });
+
+  it("a thread that cannot start ends, and its start is refused with the reason", async () => {
+    const redis = gw.services.enforcement.redis;
+    if (!redis) throw new Error("this test needs Redis");
+    // A plain string where the stream should be: XGROUP CREATE fails with WRONGTYPE.
+    const stream = `usage:{broken-${newId("req").slice(4)}}`;
+    await redis.set(stream, "not a stream");
+    const writer = new ThreadedUsageWriter(
+      {
+        redisUrl: testRedisUrl() as string,
+        databaseUrl: testDatabaseUrl() as string,
+        stream,
+        claimIdleMs: undefined,
+        logLevel: "silent",
+      },
+      pino({ level: "silent" }),
+    );
+    try {
+      await expect(writer.start()).rejects.toThrow(/WRONGTYPE|exited with 1/);
+      // It does not linger as an idle thread (the host retries it a second later).
+      await expect.poll(() => writer.alive, { timeout: 900, interval: 20 }).toBe(false);
+    } finally {
+      await writer.close();
+      await redis.del(stream);
+    }
   });
 });

@@ -11,7 +11,7 @@ export interface WriterThreadData {
 }
 
 export type WriterThreadMessage =
-  | { type: "started"; consumer: string }
+  | { type: "started" }
   | { type: "failed"; message: string }
   | { type: "close" }
   | { type: "closed" };
@@ -92,6 +92,11 @@ export class ThreadedUsageWriter implements UsageWriterHandle {
     worker.postMessage({ type: "close" } satisfies WriterThreadMessage);
     await exited;
     clearTimeout(kill);
+  }
+
+  /** Whether a writer thread is running now (between a crash and its restart it is not). */
+  get alive(): boolean {
+    return this.worker !== null;
   }
 
   /** Simulate a crash of the thread (tests): it stops at once, acknowledging nothing further. */

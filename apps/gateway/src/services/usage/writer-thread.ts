@@ -38,7 +38,11 @@ port.on("message", (m: WriterThreadMessage) => {
 
 try {
   await writer.start();
-  post({ type: "started", consumer: writer.consumer });
+  post({ type: "started" });
 } catch (err) {
+  // End the thread: the host rejects its start, or (a restart) tries again in a second. An idle
+  // thread kept alive by its port would leave this instance without a writer.
+  logger.error({ err }, "usage writer thread could not start");
   post({ type: "failed", message: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
 }
