@@ -45,7 +45,9 @@ export async function start(
   script: string,
   args: string[],
 ): Promise<{ proc: ChildProcess; line: string[] }> {
-  const proc = spawn(process.execPath, [...(await entry(script)), ...args], {
+  // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to the bench targets only.
+  const flags = script === "server.ts" ? (process.env.BENCH_NODE_FLAGS?.split(" ") ?? []) : [];
+  const proc = spawn(process.execPath, [...flags, ...(await entry(script)), ...args], {
     env: process.env,
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -118,15 +118,7 @@ export class RouterClient {
         routerError: parsed.success ? parsed.data.error : text.slice(0, 500),
       });
     }
-    const parsed = RouterCompletionResponse.safeParse(json);
-    if (!parsed.success) {
-      throw new UpstreamFailedError("The router returned an invalid response.", {
-        targetId: target.id,
-        issues: parsed.error.issues.slice(0, 5),
-        body: text.slice(0, 500),
-      });
-    }
-    return parsed.data;
+    return parseAnswer(json, text, target);
   }
 
   /**
@@ -171,6 +163,25 @@ export class RouterClient {
       throw error;
     }
     const contentType = String(res.headers["content-type"] ?? "");
+    if (res.statusCode === 200 && contentType.includes("application/json")) {
+      // The router turned streaming off (private and encrypted sessions do) and answered in one
+      // piece: relay that answer as a stream of one chunk, so the work is delivered and billed.
+      let text: string;
+      try {
+        text = await readCapped(res.body, MAX_RESPONSE_BYTES);
+      } catch (err) {
+        throw classifyTransportError(err, target, timeoutMs);
+      }
+      let answer: RouterCompletionResponse;
+      try {
+        answer = parseAnswer(safeJson(text), text, target);
+      } catch (err) {
+        this.onOutcome(target.id, false, (err as Error).message);
+        throw err;
+      }
+      this.onOutcome(target.id, true);
+      return answerAsEvents(answer);
+    }
     if (res.statusCode !== 200 || !contentType.includes("text/event-stream")) {
       const text = await readCapped(res.body, MAX_RESPONSE_BYTES).catch(() => "");
       if (res.statusCode === 503)
@@ -211,6 +222,41 @@ export type RouterStreamEvent =
   | { type: "chunk"; chunk: RouterCompletionChunk }
   | { type: "error"; error: RouterErrorBody["error"] }
   | { type: "keepalive" };
+
+/** A whole (non-streamed) router answer as the events of a stream: one chunk with its usage. */
+async function* answerAsEvents(
+  answer: RouterCompletionResponse,
+): AsyncGenerator<RouterStreamEvent> {
+  const choice = answer.choices[0];
+  yield {
+    type: "chunk",
+    chunk: {
+      id: answer.id,
+      object: answer.object,
+      created: answer.created,
+      model: answer.model,
+      choices: [
+        { index: 0, text: choice?.text ?? "", finish_reason: choice?.finish_reason ?? null },
+      ],
+      usage: answer.usage,
+      session_id: answer.session_id,
+      task_id: answer.task_id,
+    },
+  };
+}
+
+/** A 200 answer's body as a router completion, or the typed error for a malformed one. */
+function parseAnswer(json: unknown, text: string, target: TargetInfo): RouterCompletionResponse {
+  const parsed = RouterCompletionResponse.safeParse(json);
+  if (!parsed.success) {
+    throw new UpstreamFailedError("The router returned an invalid response.", {
+      targetId: target.id,
+      issues: parsed.error.issues.slice(0, 5),
+      body: text.slice(0, 500),
+    });
+  }
+  return parsed.data;
+}
 
 async function* relayEvents(
   body: AsyncIterable<Buffer>,

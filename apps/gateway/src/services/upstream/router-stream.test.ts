@@ -78,6 +78,54 @@ describe("RouterClient.openStream", () => {
     }
   });
 
+  it("relays a whole JSON answer (streaming turned off by the router) as one chunk; garbage is an error", async () => {
+    const answer = {
+      id: "7",
+      object: "text_completion",
+      created: 1,
+      model: "demo",
+      choices: [{ index: 0, text: "all at once", finish_reason: "stop" }],
+      usage: { prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 },
+      session_id: 7,
+      task_id: 9,
+    };
+    let reply: unknown = answer;
+    const fake = await startFakeRouter((_req, _body, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(typeof reply === "string" ? reply : JSON.stringify(reply));
+    });
+    try {
+      const events = await drain(
+        await client.openStream(target(fake.url), body, 5_000, new AbortController().signal),
+      );
+      expect(events).toEqual([
+        {
+          type: "chunk",
+          chunk: {
+            id: "7",
+            object: "text_completion",
+            created: 1,
+            model: "demo",
+            choices: [{ index: 0, text: "all at once", finish_reason: "stop" }],
+            usage: answer.usage,
+            session_id: 7,
+            task_id: 9,
+          },
+        },
+      ]);
+      reply = { ...answer, choices: [] };
+      await expect(
+        client.openStream(target(fake.url), body, 5_000, new AbortController().signal),
+      ).rejects.toBeInstanceOf(UpstreamFailedError);
+      reply = "{not json";
+      await expect(
+        client.openStream(target(fake.url), body, 5_000, new AbortController().signal),
+      ).rejects.toBeInstanceOf(UpstreamFailedError);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it("reports a router that breaks off mid-stream", async () => {
     const fake = await startFakeRouter((_q, _b, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });

@@ -7,6 +7,7 @@ import { startFakeRouter } from "../../../testing/fake-router.js";
 import {
   createTenant,
   createTestGateway,
+  fundOrg,
   type Json,
   postJson,
   readJson,
@@ -157,6 +158,64 @@ describe("POST /v1/completions with stream: true", () => {
       completionTokens: plain.data.usage.completion_tokens,
     });
     expect(rows[0]?.costMicros).toBeGreaterThan(0n);
+  });
+
+  it("a router that turns streaming off (private session) is relayed as one chunk, billed as usual", async () => {
+    // Private sessions keep prompts and results off the router's task views and answer in one
+    // piece even when asked to stream (seed 002); the client still gets the stream it asked for.
+    const privateRouter = await startRouterNode({
+      port: 0,
+      config: {
+        sessions: [{ id: 7, model: "demo", mode: "ephemeral", redundancy: 1, private: true }],
+        default_session_id: 7,
+      },
+      logger: pino({ level: "silent" }),
+    });
+    const miner = await startMiner({
+      routerWsUrl: privateRouter.wsUrl,
+      id: "m-private",
+      engine: "demo",
+      models: ["demo"],
+      demo: { tokenDelayMs: 1 },
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      const t = await createTenant(gw, {
+        plan: "prepaid",
+        targets: [{ url: privateRouter.url, sessionId: 7 }],
+      });
+      await fundOrg(gw, t.orgId, 1_000_000n);
+      const body = { model: t.alias, prompt: "Keep this private.", max_tokens: 12 };
+      const plain = await readJson(await postJson(gw, "/v1/completions", body, t.key));
+      expect(plain.status).toBe("ok");
+
+      const res = await postJson(gw, "/v1/completions", { ...body, stream: true }, t.key);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      const data = eventData(await readSse(res));
+      expect(data.at(-1)).toBe("[DONE]");
+      const envelopes: Json[] = data.slice(0, -1).map((d) => JSON.parse(d));
+      expect(envelopes.every((e) => e.status === "ok" && e.error === null)).toBe(true);
+      const deltas = envelopes.slice(0, -1).map((e) => e.data.choices[0].text);
+      expect(deltas).toEqual([plain.data.choices[0].text]);
+      const last = envelopes.at(-1);
+      expect(last.data.usage).toEqual(plain.data.usage);
+
+      const rows = await usageRow(last.request_id);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        status: "ok",
+        stream: true,
+        promptTokens: plain.data.usage.prompt_tokens,
+        completionTokens: plain.data.usage.completion_tokens,
+      });
+      // Prepaid: the reservation settled into a real charge, the same as the plain request's.
+      expect(rows[0]?.chargeMicros).toBeGreaterThan(0n);
+      expect(rows[0]?.chargeMicros).toBe(rows[0]?.costMicros);
+    } finally {
+      await miner.close();
+      await privateRouter.close();
+    }
   });
 
   it("refuses before streaming with an ordinary envelope (unknown model, Idempotency-Key)", async () => {
