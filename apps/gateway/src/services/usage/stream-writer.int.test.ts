@@ -218,4 +218,116 @@ describe.skipIf(!url)("usage stream writer (Redis Stream → Postgres)", () => {
       await redis.del(lingerStream);
     }
   });
+
+  it("writes a backlog with two commits at a time at most, each entry exactly once", async () => {
+    const redis = gw.services.enforcement.redis;
+    if (!redis) throw new Error("this test needs Redis");
+    const backlog = `usage:{backlog-${newId("req").slice(4)}}`;
+    const t = await createTenant(gw, { plan: "prepaid", targets: [{ url: router.url }] });
+    const items = Array.from({ length: 95 }, () => usageItem(t, { charge: 2n }));
+    const pipe = redis.pipeline();
+    for (const i of items) pipe.xadd(backlog, "*", "e", encodeUsage(i));
+    await pipe.exec();
+    const db = gw.dbHandle.db;
+    const sizes: number[] = [];
+    let open = 0;
+    let most = 0;
+    const writer = new StreamUsageWriter({
+      redis: openTestRedis(url as string),
+      logger: pino({ level: "silent" }),
+      stream: backlog,
+      batchSize: 20,
+      blockMs: 50,
+      lingerMs: 0,
+      persist: async (batch) => {
+        open++;
+        most = Math.max(most, open);
+        try {
+          // Slow enough that the next full batch is read and started meanwhile.
+          await new Promise((r) => setTimeout(r, 40));
+          await persistUsageBatch(db, batch);
+          sizes.push(batch.length);
+        } finally {
+          open--;
+        }
+      },
+    });
+    await writer.start();
+    try {
+      await expect.poll(async () => redis.xlen(backlog), { timeout: 5_000 }).toBe(0);
+    } finally {
+      await writer.close();
+      await redis.del(backlog);
+    }
+    expect(most).toBe(2);
+    expect(sizes.sort((a, b) => a - b)).toEqual([15, 20, 20, 20, 20]);
+    const rows = await db
+      .select({ requestId: usageEvents.requestId })
+      .from(usageEvents)
+      .where(eq(usageEvents.orgId, t.orgId));
+    expect(rows.map((r) => r.requestId).sort()).toEqual(items.map((i) => i.event.requestId).sort());
+    const [daily] = await db.select().from(usageDaily).where(eq(usageDaily.orgId, t.orgId));
+    expect(daily?.requests).toBe(95);
+    expect(daily?.costMicros).toBe(190n);
+  });
+
+  it("killed with two batches committing: the replacement writes each entry once", async () => {
+    const redis = gw.services.enforcement.redis;
+    if (!redis) throw new Error("this test needs Redis");
+    const backlog = `usage:{ahead-${newId("req").slice(4)}}`;
+    const t = await createTenant(gw, { plan: "prepaid", targets: [{ url: router.url }] });
+    const items = Array.from({ length: 50 }, () => usageItem(t, { charge: 3n }));
+    const pipe = redis.pipeline();
+    for (const i of items) pipe.xadd(backlog, "*", "e", encodeUsage(i));
+    await pipe.exec();
+    const db = gw.dbHandle.db;
+    const logger = pino({ level: "silent" });
+    let commits = 0;
+    const a: StreamUsageWriter = new StreamUsageWriter({
+      redis: openTestRedis(url as string),
+      logger,
+      stream: backlog,
+      batchSize: 10,
+      claimIdleMs: 200,
+      persist: async (batch) => {
+        commits++;
+        if (commits <= 2) return persistUsageBatch(db, batch);
+        if (commits === 3) {
+          // Commits, but dies before its acknowledgement (and before the 4th commits).
+          await persistUsageBatch(db, batch);
+          await expect.poll(() => commits).toBe(4);
+          a.kill();
+          throw new Error("killed after commit");
+        }
+        await new Promise(() => {}); // the 4th never finishes: the process is gone
+      },
+    });
+    await a.start();
+    await expect.poll(() => commits, { timeout: 5_000 }).toBe(4);
+    const b = new StreamUsageWriter({
+      redis: openTestRedis(url as string),
+      logger,
+      stream: backlog,
+      batchSize: 10,
+      claimIdleMs: 200,
+      claimEveryMs: 100,
+      blockMs: 100,
+      persist: (batch) => persistUsageBatch(db, batch),
+    });
+    await b.start();
+    try {
+      await expect.poll(async () => redis.xlen(backlog), { timeout: 10_000 }).toBe(0);
+    } finally {
+      await b.close();
+      await redis.del(backlog);
+    }
+    const rows = await db
+      .select({ requestId: usageEvents.requestId })
+      .from(usageEvents)
+      .where(eq(usageEvents.orgId, t.orgId));
+    expect(rows.map((r) => r.requestId).sort()).toEqual(items.map((i) => i.event.requestId).sort());
+    const [daily] = await db.select().from(usageDaily).where(eq(usageDaily.orgId, t.orgId));
+    expect(daily?.requests).toBe(50);
+    expect(daily?.costMicros).toBe(150n);
+  });
 });

@@ -26,6 +26,12 @@ export interface StreamWriterOptions {
    * Entries are durable in the stream meanwhile; only their arrival in Postgres waits.
    */
   lingerMs?: number;
+  /**
+   * Under a backlog (full batches), this many batches commit at once, each in its own
+   * transaction (default 2): Postgres works on one while the next is read and inserted.
+   * Short batches are written one at a time, after those.
+   */
+  commitConcurrency?: number;
 }
 
 type Entry = [id: string, fields: string[]];
@@ -33,7 +39,8 @@ type Entry = [id: string, fields: string[]];
 /**
  * Consumer-group writer: read a batch, commit it to Postgres, then XACK + XDEL. A crash before
  * the acknowledgement leaves the entries pending; any writer reclaims them with XAUTOCLAIM after
- * `claimIdleMs`, and the idempotent insert makes the replay harmless.
+ * `claimIdleMs`, and the idempotent insert makes the replay harmless. Under a backlog, up to
+ * `commitConcurrency` full batches commit at once (in any order: each acknowledges its own ids).
  */
 export class StreamUsageWriter {
   private running = false;
@@ -89,30 +96,40 @@ export class StreamUsageWriter {
     const claimEvery = this.opts.claimEveryMs ?? 5_000;
     const batchSize = this.opts.batchSize ?? 500;
     const lingerMs = this.opts.lingerMs ?? 100;
+    const parallel = Math.max(1, this.opts.commitConcurrency ?? 2);
+    /** Full batches still committing (a backlog is written by several transactions at once). */
+    const committing = new Set<Promise<void>>();
+    const settleAll = async () => {
+      const all = [...committing];
+      committing.clear();
+      const failed = (await Promise.allSettled(all)).find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+    };
     while (this.running) {
       try {
         if (Date.now() - this.lastClaim >= claimEvery) {
+          await settleAll();
           this.lastClaim = Date.now();
           await this.reclaim();
         }
-        const res = (await this.opts.redis.xreadgroup(
-          "GROUP",
-          this.group,
-          this.consumer,
-          "COUNT",
-          batchSize,
-          "BLOCK",
-          this.opts.blockMs ?? 1_000,
-          "STREAMS",
-          this.stream,
-          ">",
-        )) as Array<[string, Entry[]]> | null;
-        const entries = res?.[0]?.[1] ?? [];
-        if (entries.length > 0) await this.process(entries);
-        if (entries.length > 0 && entries.length < batchSize && lingerMs > 0) {
-          await this.linger(lingerMs);
+        // While batches commit the read never blocks: their XACKs share this connection.
+        const block = committing.size > 0 ? null : (this.opts.blockMs ?? 1_000);
+        const entries = await this.read(batchSize, block);
+        if (entries.length === batchSize) {
+          // A backlog: commit this batch while the next one is read, up to `parallel` at once.
+          const p: Promise<void> = this.process(entries).finally(() => committing.delete(p));
+          // Observed by the race below or by settleAll, never an unhandled rejection meanwhile.
+          p.catch(() => {});
+          committing.add(p);
+          if (committing.size >= parallel) await Promise.race(committing);
+          continue;
         }
+        await settleAll();
+        if (entries.length === 0) continue;
+        await this.process(entries);
+        if (lingerMs > 0) await this.linger(lingerMs);
       } catch (err) {
+        await settleAll().catch(() => {});
         if (!this.running) return;
         // A Redis that restarted without persistence lost the group: create it again.
         if (String((err as Error).message).startsWith("NOGROUP")) {
@@ -122,6 +139,26 @@ export class StreamUsageWriter {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+    await settleAll().catch((err) => {
+      this.opts.logger.warn({ err, consumer: this.consumer }, "usage writer error at close");
+    });
+  }
+
+  /** New entries for this consumer; `blockMs` null returns at once when there are none. */
+  private async read(count: number, blockMs: number | null): Promise<Entry[]> {
+    const block = blockMs === null ? [] : ["BLOCK", blockMs];
+    const res = (await this.opts.redis.xreadgroup(
+      "GROUP",
+      this.group,
+      this.consumer,
+      "COUNT",
+      count,
+      ...(block as ["BLOCK", number]),
+      "STREAMS",
+      this.stream,
+      ">",
+    )) as Array<[string, Entry[]]> | null;
+    return res?.[0]?.[1] ?? [];
   }
 
   private linger(ms: number): Promise<void> {
