@@ -253,7 +253,15 @@ describe("fault tolerance of the scaled-out deployment (separate processes)", ()
 
     // Requests kept flowing in every phase, and no fault ever surfaced as internal_error.
     for (const t of table) expect(t.requests - t.errors, JSON.stringify(t)).toBeGreaterThan(0);
-    expect(load.outcomes.filter((o) => o.status === 500)).toEqual([]);
+    const internal = load.outcomes.filter((o) => o.status === 500);
+    // The gateways' own log lines about those requests, so a failure here says what broke.
+    const logs = gateways.flatMap((g) =>
+      g.proc
+        .output()
+        .split("\n")
+        .filter((l) => internal.some((o) => o.requestId && l.includes(o.requestId))),
+    );
+    expect(internal, logs.join("\n").slice(0, 8_000)).toEqual([]);
     // With Redis gone the local fallbacks serve: that phase has no failures at all.
     expect(table.find((t) => t.phase === "redis_restart")?.errors).toBe(0);
 

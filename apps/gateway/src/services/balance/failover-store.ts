@@ -4,24 +4,32 @@ import type {
   BalanceSeed,
   BalanceSnapshot,
   BalanceStore,
+  MirrorState,
   ReservationVia,
   ReserveResult,
 } from "./types.js";
 
+/** Orgs whose last-seen mirror an instance keeps (the least recently reserved are forgotten). */
+const MAX_REMEMBERED = 100_000;
+
 /**
  * The Redis balance mirror with a local fallback behind the breaker. While Redis is unreachable an
- * instance reserves against its own mirror seeded from the ledger, so concurrent instances can
- * each spend the remaining balance once: an org can overdraw by up to (instances − 1) × its
- * balance for the outage. Nothing is lost: every charge still reaches the ledger (through the
- * usage spool), and on recovery the charges settled locally are added to the Redis mirror's
- * `spent` and Redis reservations that could not be settled are freed, so the shared mirror is
- * exact again. The local mirror is dropped after each outage,
- * so the next outage starts from the ledger.
+ * instance reserves against its own mirror, so concurrent instances can each spend the remaining
+ * balance once: an org can overdraw by up to (instances − 1) × its balance for the outage. The
+ * local mirror of an org starts from the shared mirror as this instance last saw it (every
+ * reserve returns it), counting the reservations then in flight as spent; only an org this
+ * instance never reserved for is seeded from the ledger, so an outage of Redis does not also need
+ * Postgres for the orgs it serves. Nothing is lost: every charge still reaches the ledger
+ * (through the usage spool), and on recovery the charges settled locally are added to the Redis
+ * mirror's `spent` and Redis reservations that could not be settled are freed, so the shared
+ * mirror is exact again. The local mirror is dropped after each outage.
  */
 export class FailoverBalanceStore implements BalanceStore {
   private local = new MemoryBalanceStore();
   /** Mirror updates Redis could not take (charges settled locally, Redis reservations to free). */
   private pending: Array<{ orgId: string; reserved: bigint; charge: bigint }> = [];
+  /** The shared mirror per org as the last reserve saw it (most recently used last). */
+  private readonly seen = new Map<string, MirrorState>();
 
   constructor(
     private readonly primary: BalanceStore,
@@ -33,9 +41,36 @@ export class FailoverBalanceStore implements BalanceStore {
   async reserve(orgId: string, amount: bigint): Promise<ReserveResult> {
     return this.breaker.run<ReserveResult>(
       "balance",
-      async () => ({ ...(await this.primary.reserve(orgId, amount)), via: "primary" as const }),
-      async () => ({ ...(await this.local.reserve(orgId, amount)), via: "fallback" as const }),
+      async () => {
+        const result = await this.primary.reserve(orgId, amount);
+        if (result.kind !== "missing" && result.seen) this.remember(orgId, result.seen);
+        return { ...result, via: "primary" as const };
+      },
+      async () => {
+        let result = await this.local.reserve(orgId, amount);
+        const seen = this.seen.get(orgId);
+        if (result.kind === "missing" && seen) {
+          const [credits, spent, reserved, wm] = seen;
+          // Reservations in flight then settle into Redis later (or fail): count them as spent.
+          await this.local.seed(orgId, {
+            credits: BigInt(credits),
+            spent: BigInt(spent) + BigInt(reserved),
+            watermark: Number(wm),
+          });
+          result = await this.local.reserve(orgId, amount);
+        }
+        return { ...result, via: "fallback" as const };
+      },
     );
+  }
+
+  private remember(orgId: string, state: MirrorState): void {
+    this.seen.delete(orgId);
+    this.seen.set(orgId, state);
+    if (this.seen.size > MAX_REMEMBERED) {
+      const oldest = this.seen.keys().next();
+      if (!oldest.done) this.seen.delete(oldest.value);
+    }
   }
 
   async settle(orgId: string, reserved: bigint, charge: bigint, via?: ReservationVia) {
@@ -93,7 +128,7 @@ export class FailoverBalanceStore implements BalanceStore {
     );
   }
 
-  /** After an outage: apply what Redis missed, and start the next outage from the ledger. */
+  /** After an outage: apply what Redis missed; the next outage starts from Redis's state again. */
   private async reconcileOutage(): Promise<void> {
     this.local = new MemoryBalanceStore();
     const todo = this.pending;

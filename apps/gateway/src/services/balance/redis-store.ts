@@ -1,16 +1,18 @@
 import type { Redis } from "ioredis";
 import type { BalanceSeed, BalanceSnapshot, BalanceStore, ReserveResult } from "./types.js";
 
+// Returns status, available, then the mirror as stored (credits, spent, reserved after this
+// call, watermark): what a failover store needs to start a local mirror without Postgres.
 const RESERVE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
-local v = redis.call('HMGET', KEYS[1], 'credits', 'spent', 'reserved')
+local v = redis.call('HMGET', KEYS[1], 'credits', 'spent', 'reserved', 'wm')
 local available = tonumber(v[1]) - tonumber(v[2]) - tonumber(v[3])
 local amount = tonumber(ARGV[1])
 if available >= amount then
-  redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[1])
-  return {1, available - amount}
+  local reserved = redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[1])
+  return {1, available - amount, v[1], v[2], tostring(reserved), v[4] or '0'}
 end
-return {0, available}
+return {0, available, v[1], v[2], v[3], v[4] or '0'}
 `;
 // ARGV: reserved, charge (charge 0 = plain release).
 const SETTLE = `
@@ -33,7 +35,10 @@ return 1
 `;
 
 type BalanceRedis = Redis & {
-  portalBalReserve(key: string, amount: string): Promise<[number, number]>;
+  portalBalReserve(
+    key: string,
+    amount: string,
+  ): Promise<[number, number, string, string, string, string]>;
   portalBalSettle(key: string, reserved: string, charge: string): Promise<number>;
   portalBalSeed(key: string, credits: string, spent: string, wm: number): Promise<number>;
   portalBalSetCredits(key: string, credits: string, wm: number): Promise<number>;
@@ -57,13 +62,14 @@ export class RedisBalanceStore implements BalanceStore {
   }
 
   async reserve(orgId: string, amount: bigint): Promise<ReserveResult> {
-    const [status, available] = await this.redis.portalBalReserve(
+    const [status, available, credits, spent, reserved, wm] = await this.redis.portalBalReserve(
       balanceKey(orgId),
       amount.toString(),
     );
     if (status === -1) return { kind: "missing" };
-    if (status === 1) return { kind: "reserved" };
-    return { kind: "insufficient", available: BigInt(available) };
+    const seen = [credits, spent, reserved, wm] as const;
+    if (status === 1) return { kind: "reserved", seen };
+    return { kind: "insufficient", available: BigInt(available), seen };
   }
 
   async settle(orgId: string, reserved: bigint, charge: bigint): Promise<void> {

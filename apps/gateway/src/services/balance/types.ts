@@ -18,9 +18,15 @@ export interface BalanceSeed {
 /** Which store holds a reservation (a failover store answers from Redis or from its fallback). */
 export type ReservationVia = "primary" | "fallback";
 
+/**
+ * The shared mirror as one reserve saw it, as Redis stores it (decimal strings): credits, spent,
+ * reserved (this request's reservation included), watermark. Parsed only when an outage needs it.
+ */
+export type MirrorState = readonly [credits: string, spent: string, reserved: string, wm: string];
+
 export type ReserveResult =
-  | { kind: "reserved"; via?: ReservationVia }
-  | { kind: "insufficient"; available: bigint }
+  | { kind: "reserved"; via?: ReservationVia; seen?: MirrorState }
+  | { kind: "insufficient"; available: bigint; seen?: MirrorState }
   | { kind: "missing" };
 
 /**
