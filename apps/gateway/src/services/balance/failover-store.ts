@@ -10,7 +10,7 @@ import type {
 } from "./types.js";
 
 /** Orgs whose last-seen mirror an instance keeps (the least recently reserved are forgotten). */
-const MAX_REMEMBERED = 100_000;
+const MAX_REMEMBERED = 20_000;
 
 /**
  * The Redis balance mirror with a local fallback behind the breaker. While Redis is unreachable an
