@@ -20,6 +20,8 @@ export type IdPrefix =
   | "inv"
   /** stripe_outbox rows (metered usage on its way to Stripe). */
   | "mtr"
+  /** Balance holds reserved outside a request (tools, tests); requests use their own id. */
+  | "res"
   | "ses";
 
 /**

@@ -58,6 +58,8 @@ export async function passGate(
               route.model.inputPriceMicros,
               route.model.outputPriceMicros,
             ),
+            // Settled once per request; freed if never settled, like the concurrency lease.
+            { id: ctx.requestId, ttlMs: plan.timeoutMs + LEASE_MARGIN_MS },
           ),
         )
       : Promise.resolve(null);

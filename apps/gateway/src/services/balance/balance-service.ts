@@ -1,11 +1,14 @@
+import { newId } from "@portal/contracts";
 import type { Database } from "@portal/db";
 import type { Logger } from "pino";
 import { InsufficientBalanceError } from "../../domain-errors.js";
 import { appendLedgerEntry, type CreditKind, ledgerSeed } from "./ledger.js";
-import type { BalanceSnapshot, BalanceStore } from "./types.js";
+import type { BalanceSnapshot, BalanceStore, Hold } from "./types.js";
 
 /** Credits are re-read from the ledger at most this often per org (bounded staleness). */
 const RECONCILE_EVERY_MS = 60_000;
+/** How long an unsettled hold lasts when the caller gives no bound. */
+const DEFAULT_HOLD_TTL_MS = 10 * 60_000;
 
 /** A held amount for one request: settle it with the real cost, or release it. */
 export interface Reservation {
@@ -31,13 +34,22 @@ export class BalanceService {
     private readonly logger: Logger,
   ) {}
 
-  /** Hold `amount` micro-USD for a request; throws InsufficientBalanceError when it does not fit. */
-  async reserve(orgId: string, amount: bigint): Promise<Reservation> {
-    let result = await this.store.reserve(orgId, amount);
+  /**
+   * Hold `amount` micro-USD for a request; throws InsufficientBalanceError when it does not fit.
+   * `hold.id` (the request id) makes its settlement apply once; a hold never settled is freed
+   * after `hold.ttlMs` (default 10 minutes).
+   */
+  async reserve(orgId: string, amount: bigint, hold: Partial<Hold> = {}): Promise<Reservation> {
+    const h: Hold = {
+      id: hold.id ?? newId("res"),
+      ttlMs: hold.ttlMs ?? DEFAULT_HOLD_TTL_MS,
+      ...(hold.now !== undefined && { now: hold.now }),
+    };
+    let result = await this.store.reserve(orgId, amount, h);
     if (result.kind === "missing") {
       await this.store.seed(orgId, await ledgerSeed(this.db, orgId));
       this.reconciledAt.set(orgId, Date.now());
-      result = await this.store.reserve(orgId, amount);
+      result = await this.store.reserve(orgId, amount, h);
     } else {
       this.maybeReconcile(orgId);
     }
@@ -56,13 +68,13 @@ export class BalanceService {
         if (done) return 0n;
         done = true;
         const charge = chargeFor(cost);
-        await this.store.settle(orgId, amount, charge, via);
+        await this.store.settle(orgId, h.id, amount, charge, via);
         return charge;
       },
       release: async () => {
         if (done) return;
         done = true;
-        await this.store.release(orgId, amount, via);
+        await this.store.release(orgId, h.id, amount, via);
       },
     };
   }

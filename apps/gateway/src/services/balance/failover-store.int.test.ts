@@ -30,32 +30,49 @@ afterAll(async () => {
 });
 
 describe("FailoverBalanceStore during a Redis outage", () => {
-  it("reserves from the last-seen shared mirror (in-flight reservations counted as spent), then hands the charges back to Redis", async () => {
+  it("reserves from the last-seen shared mirror (in-flight reservations counted as spent), then hands the charges back to Redis once", async () => {
     const org = newId("org");
+    const hold = () => ({ id: newId("req"), ttlMs: 60_000 });
     await store.seed(org, { credits: 1_000n, spent: 100n, watermark: 3 });
-    const first = await store.reserve(org, 200n);
-    expect(first).toMatchObject({ kind: "reserved", via: "primary" });
-    await store.settle(org, 200n, 150n, "primary");
+    const first = hold();
+    expect(await store.reserve(org, 200n, first)).toMatchObject({
+      kind: "reserved",
+      via: "primary",
+    });
+    await store.settle(org, first.id, 200n, 150n, "primary");
     // Still in flight when Redis goes away.
-    expect(await store.reserve(org, 300n)).toMatchObject({ kind: "reserved", via: "primary" });
+    const inFlight = hold();
+    expect(await store.reserve(org, 300n, inFlight)).toMatchObject({
+      kind: "reserved",
+      via: "primary",
+    });
 
     await server.kill();
     await expect.poll(() => breaker.closed, { timeout: 5_000 }).toBe(false);
 
     // Last seen: credits 1,000, spent 250, reserved 300 → 450 available locally.
-    expect(await store.reserve(org, 400n)).toMatchObject({ kind: "reserved", via: "fallback" });
-    expect(await store.reserve(org, 100n)).toEqual({
+    const local = hold();
+    expect(await store.reserve(org, 400n, local)).toMatchObject({
+      kind: "reserved",
+      via: "fallback",
+    });
+    expect(await store.reserve(org, 100n, hold())).toEqual({
       kind: "insufficient",
       available: 50n,
       via: "fallback",
     });
     // An org this instance never reserved for has nothing to start from (the ledger seeds it).
-    expect(await store.reserve(newId("org"), 1n)).toEqual({ kind: "missing", via: "fallback" });
+    expect(await store.reserve(newId("org"), 1n, hold())).toEqual({
+      kind: "missing",
+      via: "fallback",
+    });
 
     // Both requests finish during the outage: the local charge and the Redis settlement wait.
-    await store.settle(org, 400n, 380n, "fallback");
-    await store.settle(org, 300n, 290n, "primary");
-    expect(store.pendingUpdates).toBe(2);
+    await store.settle(org, local.id, 400n, 380n, "fallback");
+    await store.settle(org, inFlight.id, 300n, 290n, "primary");
+    // A settlement whose reply was lost is queued again: the replay must not count it twice.
+    await store.settle(org, inFlight.id, 300n, 290n, "primary");
+    expect(store.pendingUpdates).toBe(3);
 
     await server.up();
     await expect.poll(() => store.pendingUpdates, { timeout: 10_000 }).toBe(0);

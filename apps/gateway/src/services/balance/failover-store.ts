@@ -4,6 +4,7 @@ import type {
   BalanceSeed,
   BalanceSnapshot,
   BalanceStore,
+  Hold,
   MirrorState,
   ReservationVia,
   ReserveResult,
@@ -27,7 +28,7 @@ const MAX_REMEMBERED = 20_000;
 export class FailoverBalanceStore implements BalanceStore {
   private local = new MemoryBalanceStore();
   /** Mirror updates Redis could not take (charges settled locally, Redis reservations to free). */
-  private pending: Array<{ orgId: string; reserved: bigint; charge: bigint }> = [];
+  private pending: Array<{ orgId: string; id: string; reserved: bigint; charge: bigint }> = [];
   /** The shared mirror per org as the last reserve saw it (most recently used last). */
   private readonly seen = new Map<string, MirrorState>();
 
@@ -38,16 +39,16 @@ export class FailoverBalanceStore implements BalanceStore {
     breaker.onRecover(() => this.reconcileOutage());
   }
 
-  async reserve(orgId: string, amount: bigint): Promise<ReserveResult> {
+  async reserve(orgId: string, amount: bigint, hold: Hold): Promise<ReserveResult> {
     return this.breaker.run<ReserveResult>(
       "balance",
       async () => {
-        const result = await this.primary.reserve(orgId, amount);
+        const result = await this.primary.reserve(orgId, amount, hold);
         if (result.kind !== "missing" && result.seen) this.remember(orgId, result.seen);
         return { ...result, via: "primary" as const };
       },
       async () => {
-        let result = await this.local.reserve(orgId, amount);
+        let result = await this.local.reserve(orgId, amount, hold);
         const seen = this.seen.get(orgId);
         if (result.kind === "missing" && seen) {
           const [credits, spent, reserved, wm] = seen;
@@ -57,7 +58,7 @@ export class FailoverBalanceStore implements BalanceStore {
             spent: BigInt(spent) + BigInt(reserved),
             watermark: Number(wm),
           });
-          result = await this.local.reserve(orgId, amount);
+          result = await this.local.reserve(orgId, amount, hold);
         }
         return { ...result, via: "fallback" as const };
       },
@@ -73,20 +74,26 @@ export class FailoverBalanceStore implements BalanceStore {
     }
   }
 
-  async settle(orgId: string, reserved: bigint, charge: bigint, via?: ReservationVia) {
+  async settle(
+    orgId: string,
+    id: string,
+    reserved: bigint,
+    charge: bigint,
+    via?: ReservationVia,
+  ): Promise<void> {
     if (via === "fallback") {
-      await this.local.settle(orgId, reserved, charge);
+      await this.local.settle(orgId, id, reserved, charge);
       // The charge also belongs in the shared mirror (reserved 0: nothing was held there).
-      if (charge > 0n) await this.toPrimary(orgId, 0n, charge);
+      if (charge > 0n) await this.toPrimary(orgId, id, 0n, charge);
       return;
     }
     // Reserved in Redis: settle there, or remember it until Redis is back.
-    await this.toPrimary(orgId, reserved, charge);
+    await this.toPrimary(orgId, id, reserved, charge);
   }
 
-  async release(orgId: string, reserved: bigint, via?: ReservationVia): Promise<void> {
-    if (via === "fallback") return this.local.release(orgId, reserved);
-    await this.toPrimary(orgId, reserved, 0n);
+  async release(orgId: string, id: string, reserved: bigint, via?: ReservationVia): Promise<void> {
+    if (via === "fallback") return this.local.release(orgId, id, reserved);
+    await this.toPrimary(orgId, id, reserved, 0n);
   }
 
   seed(orgId: string, seed: BalanceSeed): Promise<void> {
@@ -118,12 +125,16 @@ export class FailoverBalanceStore implements BalanceStore {
     return this.pending.length;
   }
 
-  private toPrimary(orgId: string, reserved: bigint, charge: bigint): Promise<void> {
+  /**
+   * Settle in Redis, or queue it for after the outage. A settlement whose reply was lost may be
+   * both applied and queued: the replay finds the reservation (or the charge's id) already done.
+   */
+  private toPrimary(orgId: string, id: string, reserved: bigint, charge: bigint): Promise<void> {
     return this.breaker.run(
       "balance",
-      () => this.primary.settle(orgId, reserved, charge),
+      () => this.primary.settle(orgId, id, reserved, charge),
       async () => {
-        this.pending.push({ orgId, reserved, charge });
+        this.pending.push({ orgId, id, reserved, charge });
       },
     );
   }
@@ -137,7 +148,7 @@ export class FailoverBalanceStore implements BalanceStore {
       const u = todo[i];
       if (!u) continue;
       try {
-        await this.primary.settle(u.orgId, u.reserved, u.charge);
+        await this.primary.settle(u.orgId, u.id, u.reserved, u.charge);
       } catch (err) {
         this.pending.push(...todo.slice(i));
         throw err;

@@ -1,32 +1,57 @@
-import type { BalanceSeed, BalanceSnapshot, BalanceStore, ReserveResult } from "./types.js";
+import type { BalanceSeed, BalanceSnapshot, BalanceStore, Hold, ReserveResult } from "./types.js";
 
 /**
  * In-process balance mirror for a single gateway without Redis (same semantics as the Lua
  * scripts; each method runs without yielding, so it is atomic within the process).
  */
 export class MemoryBalanceStore implements BalanceStore {
-  private readonly entries = new Map<string, BalanceSnapshot & { watermark: number }>();
+  private readonly entries = new Map<
+    string,
+    BalanceSnapshot & {
+      watermark: number;
+      /** Open reservations: id → amount and expiry (as the Redis script's ZSET). */
+      open: Map<string, { amount: bigint; expiresAt: number }>;
+      /** Charges applied without a reservation: id → when (kept a day). */
+      applied: Map<string, number>;
+    }
+  >();
 
-  async reserve(orgId: string, amount: bigint): Promise<ReserveResult> {
+  async reserve(orgId: string, amount: bigint, hold: Hold): Promise<ReserveResult> {
     const e = this.entries.get(orgId);
     if (!e) return { kind: "missing" };
+    const now = hold.now ?? Date.now();
+    for (const [id, r] of e.open) {
+      if (r.expiresAt > now) continue;
+      e.reserved -= r.amount;
+      e.open.delete(id);
+    }
     const available = e.credits - e.spent - e.reserved;
     if (available >= amount) {
       e.reserved += amount;
+      e.open.set(hold.id, { amount, expiresAt: now + hold.ttlMs });
       return { kind: "reserved" };
     }
     return { kind: "insufficient", available };
   }
 
-  async settle(orgId: string, reserved: bigint, charge: bigint): Promise<void> {
+  async settle(orgId: string, id: string, reserved: bigint, charge: bigint): Promise<void> {
     const e = this.entries.get(orgId);
     if (!e) return;
-    e.reserved -= reserved;
+    if (reserved !== 0n) {
+      if (!e.open.delete(id)) return;
+      e.reserved -= reserved;
+    } else {
+      if (charge <= 0n) return;
+      const now = Date.now();
+      for (const [k, at] of e.applied) if (at <= now - 86_400_000) e.applied.delete(k);
+      if (e.applied.has(id)) return;
+      e.applied.set(id, now);
+    }
     if (charge > 0n) e.spent += charge;
   }
 
-  async release(orgId: string, reserved: bigint): Promise<void> {
-    await this.settle(orgId, reserved, 0n);
+  async release(orgId: string, id: string, reserved: bigint): Promise<void> {
+    await this.settle(orgId, id, reserved, 0n);
   }
 
   async seed(orgId: string, seed: BalanceSeed): Promise<void> {
@@ -36,6 +61,8 @@ export class MemoryBalanceStore implements BalanceStore {
       spent: seed.spent,
       reserved: 0n,
       watermark: seed.watermark,
+      open: new Map(),
+      applied: new Map(),
     });
   }
 

@@ -29,15 +29,33 @@ export type ReserveResult =
   | { kind: "insufficient"; available: bigint; seen?: MirrorState }
   | { kind: "missing" };
 
+/** One request's hold on a balance: its id (settled once) and how long it may stay open. */
+export interface Hold {
+  id: string;
+  /** Past this, a reservation never settled (a lost reply, a crashed instance) is freed. */
+  ttlMs: number;
+  /** Clock for tests; default Date.now(). */
+  now?: number;
+}
+
 /**
  * The hot-path balance mirror: atomic reserve / settle / release. Redis (Lua) when configured,
  * in process otherwise, same semantics; the ledger in Postgres stays the source of truth.
  */
 export interface BalanceStore {
-  reserve(orgId: string, amount: bigint): Promise<ReserveResult>;
-  /** Turn a reservation into a charge of `charge` (≤ reserved) and free the rest. */
-  settle(orgId: string, reserved: bigint, charge: bigint, via?: ReservationVia): Promise<void>;
-  release(orgId: string, reserved: bigint, via?: ReservationVia): Promise<void>;
+  reserve(orgId: string, amount: bigint, hold: Hold): Promise<ReserveResult>;
+  /**
+   * Turn reservation `id` into a charge of `charge` (≤ reserved) and free the rest; once per id.
+   * `reserved` 0 applies a charge made elsewhere (a failover's local mirror), once per id too.
+   */
+  settle(
+    orgId: string,
+    id: string,
+    reserved: bigint,
+    charge: bigint,
+    via?: ReservationVia,
+  ): Promise<void>;
+  release(orgId: string, id: string, reserved: bigint, via?: ReservationVia): Promise<void>;
   /** Create the mirror from the ledger unless it already exists. */
   seed(orgId: string, seed: BalanceSeed): Promise<void>;
   /** Replace the credits total when `watermark` is at least the stored one. */
