@@ -162,6 +162,8 @@ export class StreamUsageWriter {
   }
 
   private linger(ms: number): Promise<void> {
+    // close() may have come while the batch was committing, before there was a linger to wake.
+    if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
