@@ -19,6 +19,34 @@ import { StreamUsageWriter } from "./stream-writer.js";
 
 const url = testRedisUrl();
 
+/** A backlog of `n` charged usage entries for tenant `t` in a fresh stream. */
+async function backlogOf(
+  redis: NonNullable<TestGateway["services"]["enforcement"]["redis"]>,
+  t: { orgId: string; keyId: string },
+  n: number,
+  charge: bigint,
+) {
+  const stream = `usage:{backlog-${newId("req").slice(4)}}`;
+  const items = Array.from({ length: n }, () => usageItem(t, { charge }));
+  const pipe = redis.pipeline();
+  for (const i of items) pipe.xadd(stream, "*", "e", encodeUsage(i));
+  await pipe.exec();
+  return { stream, items };
+}
+
+/** Exactly one usage row per item, and the org's daily rollup counts each once. */
+async function expectEachOnce(gw: TestGateway, orgId: string, items: QueuedUsage[]) {
+  const db = gw.dbHandle.db;
+  const rows = await db
+    .select({ requestId: usageEvents.requestId })
+    .from(usageEvents)
+    .where(eq(usageEvents.orgId, orgId));
+  expect(rows.map((r) => r.requestId).sort()).toEqual(items.map((i) => i.event.requestId).sort());
+  const [daily] = await db.select().from(usageDaily).where(eq(usageDaily.orgId, orgId));
+  expect(daily?.requests).toBe(items.length);
+  expect(daily?.costMicros).toBe(items.reduce((sum, i) => sum + i.chargeMicros, 0n));
+}
+
 describe.skipIf(!url)("usage stream writer (Redis Stream → Postgres)", () => {
   let gw: TestGateway;
   let router: FixtureRouter;
@@ -222,12 +250,8 @@ describe.skipIf(!url)("usage stream writer (Redis Stream → Postgres)", () => {
   it("writes a backlog with two commits at a time at most, each entry exactly once", async () => {
     const redis = gw.services.enforcement.redis;
     if (!redis) throw new Error("this test needs Redis");
-    const backlog = `usage:{backlog-${newId("req").slice(4)}}`;
     const t = await createTenant(gw, { plan: "prepaid", targets: [{ url: router.url }] });
-    const items = Array.from({ length: 95 }, () => usageItem(t, { charge: 2n }));
-    const pipe = redis.pipeline();
-    for (const i of items) pipe.xadd(backlog, "*", "e", encodeUsage(i));
-    await pipe.exec();
+    const { stream: backlog, items } = await backlogOf(redis, t, 95, 2n);
     const db = gw.dbHandle.db;
     const sizes: number[] = [];
     let open = 0;
@@ -261,25 +285,14 @@ describe.skipIf(!url)("usage stream writer (Redis Stream → Postgres)", () => {
     }
     expect(most).toBe(2);
     expect(sizes.sort((a, b) => a - b)).toEqual([15, 20, 20, 20, 20]);
-    const rows = await db
-      .select({ requestId: usageEvents.requestId })
-      .from(usageEvents)
-      .where(eq(usageEvents.orgId, t.orgId));
-    expect(rows.map((r) => r.requestId).sort()).toEqual(items.map((i) => i.event.requestId).sort());
-    const [daily] = await db.select().from(usageDaily).where(eq(usageDaily.orgId, t.orgId));
-    expect(daily?.requests).toBe(95);
-    expect(daily?.costMicros).toBe(190n);
+    await expectEachOnce(gw, t.orgId, items);
   });
 
   it("killed with two batches committing: the replacement writes each entry once", async () => {
     const redis = gw.services.enforcement.redis;
     if (!redis) throw new Error("this test needs Redis");
-    const backlog = `usage:{ahead-${newId("req").slice(4)}}`;
     const t = await createTenant(gw, { plan: "prepaid", targets: [{ url: router.url }] });
-    const items = Array.from({ length: 50 }, () => usageItem(t, { charge: 3n }));
-    const pipe = redis.pipeline();
-    for (const i of items) pipe.xadd(backlog, "*", "e", encodeUsage(i));
-    await pipe.exec();
+    const { stream: backlog, items } = await backlogOf(redis, t, 50, 3n);
     const db = gw.dbHandle.db;
     const logger = pino({ level: "silent" });
     let commits = 0;
@@ -321,13 +334,6 @@ describe.skipIf(!url)("usage stream writer (Redis Stream → Postgres)", () => {
       await b.close();
       await redis.del(backlog);
     }
-    const rows = await db
-      .select({ requestId: usageEvents.requestId })
-      .from(usageEvents)
-      .where(eq(usageEvents.orgId, t.orgId));
-    expect(rows.map((r) => r.requestId).sort()).toEqual(items.map((i) => i.event.requestId).sort());
-    const [daily] = await db.select().from(usageDaily).where(eq(usageDaily.orgId, t.orgId));
-    expect(daily?.requests).toBe(50);
-    expect(daily?.costMicros).toBe(150n);
+    await expectEachOnce(gw, t.orgId, items);
   });
 });
