@@ -38,12 +38,14 @@ export async function passGate(
   },
 ): Promise<GatePass> {
   const { ctx, plan, route } = args;
+  // The concurrency lease and the balance hold outlive the request by the same margin.
+  const holdMs = plan.timeoutMs + LEASE_MARGIN_MS;
   const admitted = countRefusal(
     services,
     admit(services.limiter, {
       key: ctx.key,
       requestId: ctx.requestId,
-      leaseTtlMs: plan.timeoutMs + LEASE_MARGIN_MS,
+      leaseTtlMs: holdMs,
     }),
   );
   const reserved =
@@ -59,7 +61,7 @@ export async function passGate(
               route.model.outputPriceMicros,
             ),
             // Settled once per request; freed if never settled, like the concurrency lease.
-            { id: ctx.requestId, ttlMs: plan.timeoutMs + LEASE_MARGIN_MS },
+            { id: ctx.requestId, ttlMs: holdMs },
           ),
         )
       : Promise.resolve(null);

@@ -11,6 +11,8 @@ export class MemoryBalanceStore implements BalanceStore {
       watermark: number;
       /** Open reservations: id → amount and expiry (as the Redis script's ZSET). */
       open: Map<string, { amount: bigint; expiresAt: number }>;
+      /** No open reservation expires before this (a lower bound: sweep only once it passes). */
+      sweepAt: number;
       /** Charges applied without a reservation: id → when (kept a day). */
       applied: Map<string, number>;
     }
@@ -20,15 +22,22 @@ export class MemoryBalanceStore implements BalanceStore {
     const e = this.entries.get(orgId);
     if (!e) return { kind: "missing" };
     const now = hold.now ?? Date.now();
-    for (const [id, r] of e.open) {
-      if (r.expiresAt > now) continue;
-      e.reserved -= r.amount;
-      e.open.delete(id);
+    if (now >= e.sweepAt) {
+      e.sweepAt = Number.POSITIVE_INFINITY;
+      for (const [id, r] of e.open) {
+        if (r.expiresAt > now) {
+          e.sweepAt = Math.min(e.sweepAt, r.expiresAt);
+          continue;
+        }
+        e.reserved -= r.amount;
+        e.open.delete(id);
+      }
     }
     const available = e.credits - e.spent - e.reserved;
     if (available >= amount) {
       e.reserved += amount;
       e.open.set(hold.id, { amount, expiresAt: now + hold.ttlMs });
+      e.sweepAt = Math.min(e.sweepAt, now + hold.ttlMs);
       return { kind: "reserved" };
     }
     return { kind: "insufficient", available };
@@ -62,6 +71,7 @@ export class MemoryBalanceStore implements BalanceStore {
       reserved: 0n,
       watermark: seed.watermark,
       open: new Map(),
+      sweepAt: Number.POSITIVE_INFINITY,
       applied: new Map(),
     });
   }

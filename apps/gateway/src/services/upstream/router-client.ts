@@ -98,12 +98,7 @@ export class RouterClient {
     } catch (err) {
       throw classifyTransportError(err, target, timeoutMs);
     }
-    let text: string;
-    try {
-      text = await readCapped(res.body, MAX_RESPONSE_BYTES);
-    } catch (err) {
-      throw classifyTransportError(err, target, timeoutMs);
-    }
+    const text = await readBody(res.body, target, timeoutMs);
     if (res.statusCode === 503) {
       // The router refused before creating a task (no miner free): another router may take it.
       throw new TargetUnavailableError(target.id, `router answered 503: ${text.slice(0, 200)}`);
@@ -166,12 +161,7 @@ export class RouterClient {
     if (res.statusCode === 200 && contentType.includes("application/json")) {
       // The router turned streaming off (private and encrypted sessions do) and answered in one
       // piece: relay that answer as a stream of one chunk, so the work is delivered and billed.
-      let text: string;
-      try {
-        text = await readCapped(res.body, MAX_RESPONSE_BYTES);
-      } catch (err) {
-        throw classifyTransportError(err, target, timeoutMs);
-      }
+      const text = await readBody(res.body, target, timeoutMs);
       let answer: RouterCompletionResponse;
       try {
         answer = parseAnswer(safeJson(text), text, target);
@@ -311,6 +301,19 @@ function classifyTransportError(err: unknown, target: TargetInfo, timeoutMs: num
     code,
     message: err instanceof Error ? err.message : String(err),
   });
+}
+
+/** A router answer's whole body (capped); a broken or oversized one is a typed transport error. */
+async function readBody(
+  body: AsyncIterable<Buffer>,
+  target: TargetInfo,
+  timeoutMs: number,
+): Promise<string> {
+  try {
+    return await readCapped(body, MAX_RESPONSE_BYTES);
+  } catch (err) {
+    throw classifyTransportError(err, target, timeoutMs);
+  }
 }
 
 async function readCapped(body: AsyncIterable<Buffer>, max: number): Promise<string> {
