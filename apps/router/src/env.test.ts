@@ -1,4 +1,4 @@
-import { defaultRouterConfig } from "@portal/router";
+import { defaultRouterConfig, parseRouterConfig } from "@portal/router";
 import { describe, expect, it } from "vitest";
 import { parseRouterEnv } from "./env.js";
 import { applyEnvFeatures } from "./features.js";
@@ -90,6 +90,74 @@ describe("router env", () => {
     });
     expect(applyEnvFeatures(defaultRouterConfig(), parseRouterEnv({}))).toEqual(
       defaultRouterConfig(),
+    );
+  });
+});
+
+describe("router env — web fetch", () => {
+  const withHosts = { hosts: ["docs.example.com"], timeout_ms: 2000 };
+
+  it("is off unless hosts are given, and the defaults leave the config alone", () => {
+    const env = parseRouterEnv({});
+    expect(env.ROUTER_WEB_FETCH_HOSTS).toBeUndefined();
+    expect(applyEnvFeatures(defaultRouterConfig(), env).web_fetch).toBeUndefined();
+  });
+
+  it("turns ROUTER_WEB_FETCH_* into the web_fetch block", () => {
+    const env = parseRouterEnv({
+      ROUTER_WEB_FETCH_HOSTS: " docs.example.com, *.Wiki.example ,127.0.0.1",
+      ROUTER_WEB_FETCH_ALLOW_PRIVATE: "1",
+      ROUTER_WEB_FETCH_TIMEOUT_MS: "2500",
+      ROUTER_WEB_FETCH_MAX_BYTES: "65536",
+      ROUTER_WEB_FETCH_MAX_URLS: "5",
+    });
+    const config = parseRouterConfig(applyEnvFeatures(defaultRouterConfig(), env));
+    expect(config.web_fetch).toEqual({
+      hosts: ["docs.example.com", "*.Wiki.example", "127.0.0.1"],
+      allow_private: true,
+      timeout_ms: 2500,
+      max_bytes: 65_536,
+      max_urls: 5,
+    });
+  });
+
+  it("overrides the file's keys it sets and keeps the others", () => {
+    const file = { ...defaultRouterConfig(), web_fetch: withHosts };
+    const tuned = applyEnvFeatures(file, parseRouterEnv({ ROUTER_WEB_FETCH_MAX_URLS: "2" }));
+    expect(tuned.web_fetch).toEqual({ ...withHosts, max_urls: 2 });
+    const hosts = applyEnvFeatures(file, parseRouterEnv({ ROUTER_WEB_FETCH_HOSTS: "a.example" }));
+    expect(hosts.web_fetch).toEqual({ hosts: ["a.example"], timeout_ms: 2000 });
+    const closed = applyEnvFeatures(
+      { ...file, web_fetch: { ...withHosts, allow_private: true } },
+      parseRouterEnv({ ROUTER_WEB_FETCH_ALLOW_PRIVATE: "0" }),
+    );
+    expect(closed.web_fetch).toMatchObject({ allow_private: false });
+  });
+
+  it("names every bad web fetch variable", () => {
+    expect(() =>
+      parseRouterEnv({
+        ROUTER_WEB_FETCH_HOSTS: "ok.example,http://bad.example/,a b",
+        ROUTER_WEB_FETCH_ALLOW_PRIVATE: "yes",
+        ROUTER_WEB_FETCH_TIMEOUT_MS: "fast",
+        ROUTER_WEB_FETCH_MAX_BYTES: "1",
+        ROUTER_WEB_FETCH_MAX_URLS: "99",
+      }),
+    ).toThrow(
+      /ROUTER_WEB_FETCH_HOSTS: not a host name, IP literal or \*\.suffix wildcard: http:\/\/bad\.example\/, a b[\s\S]*ROUTER_WEB_FETCH_ALLOW_PRIVATE[\s\S]*ROUTER_WEB_FETCH_TIMEOUT_MS[\s\S]*ROUTER_WEB_FETCH_MAX_BYTES[\s\S]*ROUTER_WEB_FETCH_MAX_URLS/,
+    );
+    expect(() => parseRouterEnv({ ROUTER_WEB_FETCH_HOSTS: " , ," })).toThrow(
+      /ROUTER_WEB_FETCH_HOSTS: list at least one host/,
+    );
+  });
+
+  it("knobs without any hosts fail the config check, naming ROUTER_WEB_FETCH_HOSTS", () => {
+    const config = applyEnvFeatures(
+      defaultRouterConfig(),
+      parseRouterEnv({ ROUTER_WEB_FETCH_TIMEOUT_MS: "2000" }),
+    );
+    expect(() => parseRouterConfig(config)).toThrow(
+      /web_fetch\.hosts[\s\S]*ROUTER_WEB_FETCH_HOSTS/,
     );
   });
 });

@@ -1,3 +1,4 @@
+import { isHostPattern, WEB_FETCH_LIMITS } from "@portal/router";
 import { z } from "zod";
 
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -5,6 +6,27 @@ const Flag = z.enum(["0", "1"]).default("0");
 const SessionId = z.coerce.number().int().nonnegative().optional();
 const Address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
 const Usd = z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, "a USD amount such as 0.001");
+/** A comma-separated host allowlist → its entries; names every entry that is not a host. */
+const HostList = z.string().transform((s, ctx) => {
+  const hosts = s
+    .split(",")
+    .map((h) => h.trim())
+    .filter((h) => h !== "");
+  const bad = hosts.filter((h) => !isHostPattern(h));
+  if (hosts.length === 0 || bad.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        bad.length > 0
+          ? `not a host name, IP literal or *.suffix wildcard: ${bad.join(", ")}`
+          : "list at least one host",
+    });
+    return z.NEVER;
+  }
+  return hosts;
+});
+const WebFetchKnob = (k: keyof typeof WEB_FETCH_LIMITS) =>
+  z.coerce.number().int().min(WEB_FETCH_LIMITS[k].min).max(WEB_FETCH_LIMITS[k].max).optional();
 
 /** Environment of a standalone router node. */
 export const RouterEnvObject = z.object({
@@ -92,6 +114,14 @@ export const RouterEnvObject = z.object({
   ROUTER_MCP_DELEGATE_SESSION_ID: SessionId,
   ROUTER_MCP_VALIDATE_SESSION_ID: SessionId,
   ROUTER_MCP_TASKS_SESSION_ID: SessionId,
+  // Delegate web fetch (fetch_web / input.kind "url"): on when hosts are listed here or in the file.
+  /** Comma-separated allowlist: host names, IP literals or `*.suffix` wildcards. */
+  ROUTER_WEB_FETCH_HOSTS: HostList.optional(),
+  /** 1: also fetch hosts that are or resolve to loopback/private/link-local addresses. */
+  ROUTER_WEB_FETCH_ALLOW_PRIVATE: z.enum(["0", "1"]).optional(),
+  ROUTER_WEB_FETCH_TIMEOUT_MS: WebFetchKnob("timeout_ms"),
+  ROUTER_WEB_FETCH_MAX_BYTES: WebFetchKnob("max_bytes"),
+  ROUTER_WEB_FETCH_MAX_URLS: WebFetchKnob("max_urls"),
   LOG_LEVEL: LogLevel.default("info"),
 });
 /** The router env, with cross-field rules. */

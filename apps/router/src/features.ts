@@ -92,5 +92,23 @@ export function applyEnvFeatures(config: RouterConfig, env: RouterAppEnv): Route
       },
     };
   }
+  const webFetch = defined({
+    allow_private:
+      env.ROUTER_WEB_FETCH_ALLOW_PRIVATE === undefined
+        ? undefined
+        : env.ROUTER_WEB_FETCH_ALLOW_PRIVATE === "1",
+    timeout_ms: env.ROUTER_WEB_FETCH_TIMEOUT_MS,
+    max_bytes: env.ROUTER_WEB_FETCH_MAX_BYTES,
+    max_urls: env.ROUTER_WEB_FETCH_MAX_URLS,
+  });
+  if (env.ROUTER_WEB_FETCH_HOSTS !== undefined || Object.keys(webFetch).length > 0) {
+    // Knobs without any hosts (env or file) leave hosts empty: the config check then fails the
+    // start naming ROUTER_WEB_FETCH_HOSTS, rather than ignoring the knobs.
+    out.web_fetch = {
+      ...config.web_fetch,
+      ...webFetch,
+      hosts: env.ROUTER_WEB_FETCH_HOSTS ?? config.web_fetch?.hosts ?? [],
+    };
+  }
   return out;
 }

@@ -122,6 +122,9 @@ export const RouterErrorCode = z.enum([
   "trial_quota_exceeded",
   "realtime_evidence_unavailable",
   "conflict",
+  // Delegate v2/v3 web fetch (`web_fetch` config): the router fetched an allowed URL and the
+  // upstream failed (connect error, timeout, non-2xx, too large, unsupported content type).
+  "web_fetch_failed",
 ]);
 export type RouterErrorCode = z.infer<typeof RouterErrorCode>;
 
@@ -145,6 +148,7 @@ export const ROUTER_ERROR_HTTP_STATUS = {
   trial_quota_exceeded: 429,
   realtime_evidence_unavailable: 503,
   conflict: 409,
+  web_fetch_failed: 502,
 } as const satisfies Record<RouterErrorCode, number>;
 
 export const RouterErrorBody = z.object({
@@ -312,6 +316,22 @@ export const RouterValidateResponse = z.object({
   runs: z.array(VerdictRun).optional(),
 });
 export type RouterValidateResponse = z.infer<typeof RouterValidateResponse>;
+
+/**
+ * One entry of a delegate v2/v3 response's `evidence.web`: a page the router fetched for the
+ * request (`input.kind: "url"` → `used_as: "input"`, `fetch_web: true` → `"web_content"`).
+ * `bytes` and `sha256` are of the body as received.
+ */
+export const RouterWebEvidence = z.object({
+  url: z.string(),
+  final_url: z.string(),
+  status: z.int(),
+  content_type: z.string(),
+  bytes: z.int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  used_as: z.enum(["input", "web_content"]),
+});
+export type RouterWebEvidence = z.infer<typeof RouterWebEvidence>;
 
 /** Response of delegate v1/v2/v3. */
 export const RouterDelegateResponse = z.object({

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadRouterConfig, RouterConfigError } from "./config.js";
+import { loadRouterConfig, parseRouterConfig, RouterConfigError } from "./config.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -79,5 +79,46 @@ describe("loadRouterConfig", () => {
     expect(() => loadRouterConfig(noDefault)).toThrow(
       /default_session_id names no configured session/,
     );
+  });
+});
+
+describe("web_fetch config block", () => {
+  const sessions = [{ id: 0, model: "demo", mode: "ephemeral" }];
+
+  it("is off when absent, and fills the defaults when present", () => {
+    expect(parseRouterConfig({ sessions }).web_fetch).toBeUndefined();
+    expect(
+      parseRouterConfig({ sessions, web_fetch: { hosts: ["example.com"] } }).web_fetch,
+    ).toEqual({
+      hosts: ["example.com"],
+      allow_private: false,
+      timeout_ms: 10_000,
+      max_bytes: 1_048_576,
+      max_urls: 3,
+    });
+  });
+
+  it("names every bad field, unknown keys included", () => {
+    expect(() =>
+      parseRouterConfig({
+        sessions,
+        web_fetch: {
+          hosts: ["ok.example", "http://bad.example/", "*"],
+          timeout_ms: 5,
+          max_bytes: 10,
+          max_urls: 0,
+          allow_privte: true,
+        },
+      }),
+    ).toThrow(
+      /web_fetch\.hosts\.1: a host name[\s\S]*web_fetch\.hosts\.2[\s\S]*web_fetch\.timeout_ms[\s\S]*web_fetch\.max_bytes[\s\S]*web_fetch\.max_urls[\s\S]*allow_privte/,
+    );
+  });
+
+  it("needs at least one host, and says where to put it", () => {
+    expect(() => parseRouterConfig({ sessions, web_fetch: { hosts: [] } })).toThrow(
+      /web_fetch\.hosts: list at least one host.*ROUTER_WEB_FETCH_HOSTS/,
+    );
+    expect(() => parseRouterConfig({ sessions, web_fetch: {} })).toThrow(RouterConfigError);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { isHostPattern } from "./core/web-fetch/policy.js";
 
 const seconds = z.number().positive().max(86_400);
 
@@ -62,6 +63,20 @@ const V3Pool = z
     "5": z.array(SessionId).min(1).max(15).optional(),
   })
   .strict();
+
+/** Bounds of the `web_fetch` knobs; the router app's env schema uses the same ones. */
+export const WEB_FETCH_LIMITS = {
+  timeout_ms: { min: 100, max: 120_000, default: 10_000 },
+  max_bytes: { min: 1024, max: 50 * 1024 * 1024, default: 1024 * 1024 },
+  max_urls: { min: 1, max: 20, default: 3 },
+} as const;
+
+const bounded = (k: keyof typeof WEB_FETCH_LIMITS) =>
+  z
+    .int()
+    .min(WEB_FETCH_LIMITS[k].min)
+    .max(WEB_FETCH_LIMITS[k].max)
+    .default(WEB_FETCH_LIMITS[k].default);
 
 /** Router features beyond sessions (issue 4); every block is optional. */
 export const RouterFeaturesSchema = z.object({
@@ -138,6 +153,36 @@ export const RouterFeaturesSchema = z.object({
   privacy: z.object({ allowed_list: z.string().max(100_000).default("") }).optional(),
   /** Miner id → wallet address whose EIP-191 signature `POST /api/v3/offchain/result` accepts. */
   offchain: z.object({ miners: z.record(z.string().min(1), Address) }).optional(),
+  /**
+   * Delegate v2/v3 web fetch (`fetch_web: true`, `input.kind: "url"`): on when this block is
+   * present; only allowlisted hosts, and never private addresses unless `allow_private`.
+   */
+  web_fetch: z
+    .object({
+      /** Exact host names / IP literals, or `*.suffix` (any name below suffix). Case-insensitive. */
+      hosts: z
+        .array(
+          z
+            .string()
+            .refine(isHostPattern, "a host name, an IP literal or a *.suffix wildcard")
+            .transform((h) => h.trim()),
+        )
+        .min(
+          1,
+          "list at least one host (web_fetch.hosts in the config file, or ROUTER_WEB_FETCH_HOSTS)",
+        )
+        .max(1000),
+      /** Fetch hosts that are or resolve to loopback/private/link-local… addresses (tests, labs). */
+      allow_private: z.boolean().default(false),
+      /** Bound on one page's fetch: every redirect hop and the whole body. */
+      timeout_ms: bounded("timeout_ms"),
+      /** Largest body read (as received); a larger one fails the request, it is not truncated. */
+      max_bytes: bounded("max_bytes"),
+      /** Pages one request may fetch (an `input.kind: "url"` page counts). */
+      max_urls: bounded("max_urls"),
+    })
+    .strict()
+    .optional(),
   /** MCP server (Streamable HTTP) on the router's port. */
   mcp: z
     .object({

@@ -7,6 +7,7 @@ export {
   type RouterConfig,
   RouterConfigError,
   type RouterFeatures,
+  WEB_FETCH_LIMITS,
 } from "./config.js";
 export { agentCard } from "./core/a2a.js";
 export { type BlobStore, FsBlobStore, MemoryBlobStore } from "./core/blob-store.js";
@@ -31,6 +32,9 @@ export {
 } from "./core/s3-blob-store.js";
 export { type Session, SessionRegistry } from "./core/sessions.js";
 export type { Task, TaskState } from "./core/tasks.js";
+export type { FetchedPage, WebFetcher } from "./core/web-fetch/fetcher.js";
+export { HttpWebFetcher } from "./core/web-fetch/fetcher.js";
+export { hostAllowed, isHostPattern, type WebFetchPolicy } from "./core/web-fetch/policy.js";
 export { type Facilitator, HttpFacilitator, LocalFacilitator } from "./core/x402/facilitator.js";
 export type { PaymentRequirements, SettleResult } from "./core/x402/types.js";
 export type { RouterEnv } from "./http/env.js";

@@ -55,3 +55,13 @@ export class TrialQuotaExceededError extends RouterDomainError {
 export class RealtimeEvidenceUnavailableError extends RouterDomainError {}
 /** The request conflicts with the task's state (e.g. a result for a task that is not waiting). */
 export class TaskConflictError extends RouterDomainError {}
+/**
+ * Web fetch refused a URL before fetching it (scheme, credentials, host not on the allowlist,
+ * private address, too many URLs): the caller's input, so 400 `invalid_request`.
+ */
+export class WebFetchRefusedError extends InvalidTaskInputError {}
+/**
+ * Web fetch tried an allowed URL and the upstream failed it (connect error, timeout, non-2xx,
+ * too large, unsupported content type, too many redirects): 502 `web_fetch_failed`.
+ */
+export class WebFetchFailedError extends RouterDomainError {}

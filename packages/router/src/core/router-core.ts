@@ -19,6 +19,8 @@ import { PayloadKeyring } from "./privacy/keyring.js";
 import { type Session, SessionRegistry } from "./sessions.js";
 import { type Task, TaskStore } from "./tasks.js";
 import { countTokens } from "./tokens.js";
+import { HttpWebFetcher, type WebFetcher } from "./web-fetch/fetcher.js";
+import { webFetchPolicy } from "./web-fetch/policy.js";
 import { type Facilitator, LocalFacilitator } from "./x402/facilitator.js";
 
 export const ROUTER_VERSION = "0.1.0";
@@ -129,6 +131,8 @@ export class RouterCore {
   readonly keyIssuer: PayloadKeyIssuer;
   /** Tasks created through the A2A JSON-RPC endpoint (bounded, in memory like router tasks). */
   readonly a2aTasks = new A2aTaskRegistry();
+  /** Delegate web fetch; undefined unless the config has a `web_fetch` block. */
+  readonly webFetcher: WebFetcher | undefined;
   private readonly apiKey: string;
   private readonly minerToken: string;
   /** Retained tasks per stored blob (content-addressed: equal prompts share one blob). */
@@ -146,6 +150,13 @@ export class RouterCore {
     const config = parseRouterConfig(opts.config);
     this.features = config;
     this.evidenceProvider = opts.evidenceProvider;
+    this.webFetcher =
+      config.web_fetch === undefined
+        ? undefined
+        : new HttpWebFetcher(webFetchPolicy(config.web_fetch), { logger: opts.logger });
+    if (config.web_fetch?.allow_private === true) {
+      opts.logger.warn("web fetch may reach private addresses (web_fetch.allow_private)");
+    }
     this.x402Facilitator = opts.x402Facilitator ?? new LocalFacilitator();
     if (config.x402?.enabled === true && opts.x402Facilitator === undefined) {
       opts.logger.warn(
@@ -480,9 +491,12 @@ export class RouterCore {
     this.drainingSince ??= Date.now();
   }
 
-  /** Stop timers and close miner sockets. */
+  /** Stop timers, close miner sockets and the web fetcher's connections. */
   close(): void {
     clearInterval(this.blobSweeper);
+    this.webFetcher?.close().catch((err: unknown) => {
+      this.logger.warn({ err: (err as Error).message }, "closing the web fetcher failed");
+    });
     this.dispatcher.close();
     this.miners.close();
   }

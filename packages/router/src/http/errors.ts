@@ -24,6 +24,7 @@ import {
   TaskNotFoundError,
   TaskTimeoutError,
   TrialQuotaExceededError,
+  WebFetchFailedError,
 } from "../core/errors.js";
 import type { RouterEnv } from "./env.js";
 
@@ -48,6 +49,7 @@ const DOMAIN_CODES: Array<[new (...args: never[]) => RouterDomainError, RouterEr
   [TrialQuotaExceededError, "trial_quota_exceeded"],
   [RealtimeEvidenceUnavailableError, "realtime_evidence_unavailable"],
   [TaskConflictError, "conflict"],
+  [WebFetchFailedError, "web_fetch_failed"],
 ];
 
 /** Map a domain error to its router error code. */

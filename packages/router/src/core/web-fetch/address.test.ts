@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { classifyAddress, isIpLiteral, parseIPv6 } from "./address.js";
+
+describe("classifyAddress — IPv4", () => {
+  it.each([
+    ["0.0.0.0", "unspecified"],
+    ["0.1.2.3", "unspecified"],
+    ["10.0.0.1", "private"],
+    ["10.255.255.255", "private"],
+    ["100.64.0.1", "cgnat"],
+    ["100.127.255.255", "cgnat"],
+    ["127.0.0.1", "loopback"],
+    ["127.8.9.10", "loopback"],
+    ["169.254.169.254", "link_local"],
+    ["172.16.0.1", "private"],
+    ["172.31.255.255", "private"],
+    ["192.168.1.1", "private"],
+    ["224.0.0.1", "multicast"],
+    ["239.255.255.255", "multicast"],
+    ["240.0.0.1", "reserved"],
+    ["255.255.255.255", "reserved"],
+  ])("%s is %s", (ip, kind) => {
+    expect(classifyAddress(ip)).toBe(kind);
+  });
+
+  it.each([
+    "8.8.8.8",
+    "1.1.1.1",
+    "100.63.255.255",
+    "100.128.0.0",
+    "172.15.255.255",
+    "172.32.0.0",
+    "192.167.1.1",
+    "169.253.1.1",
+    "11.0.0.1",
+    "223.255.255.255",
+  ])("%s is public", (ip) => {
+    expect(classifyAddress(ip)).toBe("public");
+  });
+});
+
+describe("classifyAddress — IPv6 and mapped forms", () => {
+  it.each([
+    ["::", "unspecified"],
+    ["::1", "loopback"],
+    ["[::1]", "loopback"],
+    ["0:0:0:0:0:0:0:1", "loopback"],
+    ["fe80::1", "link_local"],
+    ["fe80::1%eth0", "link_local"],
+    ["febf::1", "link_local"],
+    ["fec0::1", "private"],
+    ["fc00::1", "unique_local"],
+    ["fd12:3456::1", "unique_local"],
+    ["ff02::1", "multicast"],
+    ["::ffff:127.0.0.1", "loopback"],
+    ["::ffff:7f00:1", "loopback"],
+    ["[::ffff:10.1.2.3]", "private"],
+    ["::ffff:169.254.169.254", "link_local"],
+    ["::ffff:192.168.0.1", "private"],
+    ["::ffff:100.64.0.1", "cgnat"],
+    ["::ffff:0:127.0.0.1", "loopback"],
+    ["::127.0.0.1", "loopback"],
+    ["64:ff9b::10.0.0.1", "private"],
+    ["::ffff:0.0.0.0", "unspecified"],
+  ])("%s is %s", (ip, kind) => {
+    expect(classifyAddress(ip)).toBe(kind);
+  });
+
+  it.each([
+    "2001:4860:4860::8888",
+    "2606:4700::1111",
+    "::ffff:8.8.8.8",
+    "64:ff9b::8.8.8.8",
+    "fe00::1",
+  ])("%s is public", (ip) => {
+    expect(classifyAddress(ip)).toBe("public");
+  });
+
+  it("says invalid for what is not an address", () => {
+    for (const x of ["example.com", "", "1.2.3", "256.1.1.1", ":::1", "1::2::3", "localhost"]) {
+      expect(classifyAddress(x), x).toBe("invalid");
+    }
+  });
+
+  it("parses groups, including an embedded IPv4 tail", () => {
+    expect(parseIPv6("1:2:3:4:5:6:1.2.3.4")).toEqual([1, 2, 3, 4, 5, 6, 0x102, 0x304]);
+    expect(parseIPv6("::ffff:127.0.0.1")).toEqual([0, 0, 0, 0, 0, 0xffff, 0x7f00, 1]);
+    expect(parseIPv6("2001:db8::")).toEqual([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0]);
+    expect(isIpLiteral("[2001:db8::1]")).toBe(true);
+    expect(isIpLiteral("10.0.0.1")).toBe(true);
+    expect(isIpLiteral("example.com")).toBe(false);
+  });
+});
