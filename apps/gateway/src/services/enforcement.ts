@@ -8,6 +8,10 @@ import { FailoverBalanceStore } from "./balance/failover-store.js";
 import { MemoryBalanceStore } from "./balance/memory-store.js";
 import { RedisBalanceStore } from "./balance/redis-store.js";
 import type { Catalog } from "./catalog.js";
+import { FailoverGate } from "./gate/failover-gate.js";
+import { RedisGate } from "./gate/redis-gate.js";
+import { SequentialGate } from "./gate/sequential-gate.js";
+import type { GateStore } from "./gate/types.js";
 import { IdempotencyStore } from "./idempotency/store.js";
 import { InvalidationBus } from "./invalidation-bus.js";
 import type { KeyStore } from "./key-store.js";
@@ -34,6 +38,8 @@ export interface Enforcement {
   /** Circuit breaker in front of that connection (null without Redis). */
   breaker: RedisBreaker | null;
   limiter: Limiter;
+  /** Limits and reservation of a prepaid request as one step (one Redis script with Redis). */
+  gate: GateStore;
   balance: BalanceService;
   idempotency: IdempotencyStore;
   usage: UsageSink;
@@ -108,11 +114,14 @@ export function buildEnforcement(opts: EnforcementOptions): Enforcement {
         }),
       }),
     });
+    const limiter = new MemoryLimiter();
+    const balanceStore = new MemoryBalanceStore();
     return {
       redis: null,
       breaker: null,
-      limiter: new MemoryLimiter(),
-      balance: new BalanceService(db, new MemoryBalanceStore(), logger),
+      limiter,
+      gate: new SequentialGate(limiter, balanceStore),
+      balance: new BalanceService(db, balanceStore, logger),
       idempotency,
       usage,
       usageWriter: null,
@@ -153,6 +162,7 @@ export function buildEnforcement(opts: EnforcementOptions): Enforcement {
   });
   const sub = connect("sub");
   const limiter = new FailoverLimiter(new RedisLimiter(redis), breaker);
+  const balanceStore = new FailoverBalanceStore(new RedisBalanceStore(redis), breaker);
   const spool = new SpoolUsageSink({
     dir:
       opts.usageSpoolDir ??
@@ -197,11 +207,13 @@ export function buildEnforcement(opts: EnforcementOptions): Enforcement {
     redis,
     breaker,
     limiter,
-    balance: new BalanceService(
-      db,
-      new FailoverBalanceStore(new RedisBalanceStore(redis), breaker),
-      logger,
+    gate: new FailoverGate(
+      new RedisGate(redis),
+      new SequentialGate(limiter, balanceStore),
+      balanceStore,
+      breaker,
     ),
+    balance: new BalanceService(db, balanceStore, logger),
     idempotency,
     usage,
     usageWriter: writer,

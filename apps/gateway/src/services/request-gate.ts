@@ -6,9 +6,19 @@ import {
   type RateLimitInfo,
 } from "../domain-errors.js";
 import type { Reservation } from "./balance/balance-service.js";
+import type { Hold } from "./balance/types.js";
 import type { ModelRoute } from "./catalog.js";
 import { type CompletionContext, type CompletionPlan, promptTokensOf } from "./completions.js";
-import { type Admission, admit } from "./limits/admission.js";
+import type { GateStore } from "./gate/types.js";
+import {
+  type Admission,
+  admissionOf,
+  admit,
+  admitRequest,
+  headlineLimit,
+  limitRefusal,
+} from "./limits/admission.js";
+import type { LimitDecision } from "./limits/types.js";
 import type { Services } from "./services.js";
 
 /** Extra time a concurrency lease outlives its request's own timeout bound (crash backstop). */
@@ -23,9 +33,9 @@ export interface GatePass {
 }
 
 /**
- * Limits and the prepaid reservation, decided together: both Redis scripts are issued in one
- * tick, so with auto-pipelining they cost one round trip instead of two. Whichever refuses
- * first wins; the other's grant is given back before the refusal is thrown.
+ * Limits, and for a prepaid key the reservation too, decided as one step by the gate (one Redis
+ * script with Redis): both are applied or neither is, so a request the limits refuse holds no
+ * money and one the balance refuses counts against no limit.
  */
 export async function passGate(
   services: Services,
@@ -40,43 +50,63 @@ export async function passGate(
   const { ctx, plan, route } = args;
   // The concurrency lease and the balance hold outlive the request by the same margin.
   const holdMs = plan.timeoutMs + LEASE_MARGIN_MS;
-  const admitted = countRefusal(
-    services,
-    admit(services.limiter, {
-      key: ctx.key,
-      requestId: ctx.requestId,
-      leaseTtlMs: holdMs,
-    }),
+  const limits = { key: ctx.key, requestId: ctx.requestId, leaseTtlMs: holdMs };
+  // Settled once per request; freed if never settled, like the concurrency lease.
+  const hold = { id: ctx.requestId, ttlMs: holdMs };
+  if (ctx.key.billingMode !== "prepaid") {
+    const admission = await countRefusal(services, admit(services.limiter, limits));
+    if (admission.info) args.onLimits(admission.info);
+    return { admission, reservation: null, release: () => admission.release() };
+  }
+  const cost = computeCostMicros(
+    promptTokensOf(plan),
+    plan.maxTokens,
+    route.model.inputPriceMicros,
+    route.model.outputPriceMicros,
   );
-  const reserved =
-    ctx.key.billingMode === "prepaid"
-      ? countRefusal(
-          services,
-          services.balance.reserve(
-            ctx.key.orgId,
-            computeCostMicros(
-              promptTokensOf(plan),
-              plan.maxTokens,
-              route.model.inputPriceMicros,
-              route.model.outputPriceMicros,
-            ),
-            // Settled once per request; freed if never settled, like the concurrency lease.
-            { id: ctx.requestId, ttlMs: holdMs },
-          ),
-        )
-      : Promise.resolve(null);
-  const [a, r] = await Promise.allSettled([admitted, reserved]);
-  if (a.status === "rejected") {
-    if (r.status === "fulfilled") await r.value?.release();
-    throw a.reason;
+  return enterGate(services, services.enforcement.gate, {
+    limits,
+    hold,
+    cost,
+    onLimits: args.onLimits,
+  });
+}
+
+/** A prepaid admission through the gate. */
+async function enterGate(
+  services: Services,
+  gate: GateStore,
+  args: {
+    limits: Parameters<typeof admitRequest>[0];
+    hold: Omit<Hold, "now">;
+    cost: bigint;
+    onLimits: (info: RateLimitInfo) => void;
+  },
+): Promise<GatePass> {
+  const { key, requestId } = args.limits;
+  const req = admitRequest(args.limits);
+  let decision: LimitDecision | undefined;
+  const reserved = services.balance.reserve(key.orgId, args.cost, args.hold, async (hold) => {
+    const entry = await gate.enter(req, { orgId: key.orgId, amount: args.cost, hold });
+    decision = entry.decision;
+    // The limits refused: nothing was held, nothing counted.
+    if (entry.reserve === null) throw limitRefusal(entry.decision);
+    return entry.reserve;
+  });
+  try {
+    const reservation = await countRefusal(services, reserved);
+    const admission = admissionOf(services.limiter, key, requestId, decision as LimitDecision);
+    if (admission.info) args.onLimits(admission.info);
+    return passOf(admission, reservation);
+  } catch (err) {
+    // The balance refused a request the limits would have admitted: it still learns its limits.
+    const info = decision?.allowed ? headlineLimit(decision.states) : null;
+    if (info) args.onLimits(info);
+    throw err;
   }
-  if (a.value.info) args.onLimits(a.value.info);
-  if (r.status === "rejected") {
-    await a.value.release();
-    throw r.reason;
-  }
-  const admission = a.value;
-  const reservation = r.value;
+}
+
+function passOf(admission: Admission, reservation: Reservation | null): GatePass {
   return {
     admission,
     reservation,

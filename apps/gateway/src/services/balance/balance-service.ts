@@ -3,7 +3,7 @@ import type { Database } from "@portal/db";
 import type { Logger } from "pino";
 import { InsufficientBalanceError } from "../../domain-errors.js";
 import { appendLedgerEntry, type CreditKind, ledgerSeed } from "./ledger.js";
-import type { BalanceSnapshot, BalanceStore, Hold } from "./types.js";
+import type { BalanceSnapshot, BalanceStore, Hold, ReserveResult } from "./types.js";
 
 /** Credits are re-read from the ledger at most this often per org (bounded staleness). */
 const RECONCILE_EVERY_MS = 60_000;
@@ -37,19 +37,26 @@ export class BalanceService {
   /**
    * Hold `amount` micro-USD for a request; throws InsufficientBalanceError when it does not fit.
    * `hold.id` (the request id) makes its settlement apply once; a hold never settled is freed
-   * after `hold.ttlMs` (default 10 minutes).
+   * after `hold.ttlMs` (default 10 minutes). `attempt` replaces the store's reserve (the gate:
+   * limits and reservation in one step); it is called again after seeding a missing mirror.
    */
-  async reserve(orgId: string, amount: bigint, hold: Partial<Hold> = {}): Promise<Reservation> {
+  async reserve(
+    orgId: string,
+    amount: bigint,
+    hold: Partial<Hold> = {},
+    attempt?: (hold: Hold) => Promise<ReserveResult>,
+  ): Promise<Reservation> {
     const h: Hold = {
       id: hold.id ?? newId("res"),
       ttlMs: hold.ttlMs ?? DEFAULT_HOLD_TTL_MS,
       ...(hold.now !== undefined && { now: hold.now }),
     };
-    let result = await this.store.reserve(orgId, amount, h);
+    const tryReserve = attempt ?? ((x: Hold) => this.store.reserve(orgId, amount, x));
+    let result = await tryReserve(h);
     if (result.kind === "missing") {
       await this.store.seed(orgId, await ledgerSeed(this.db, orgId));
       this.reconciledAt.set(orgId, Date.now());
-      result = await this.store.reserve(orgId, amount, h);
+      result = await tryReserve(h);
     } else {
       this.maybeReconcile(orgId);
     }

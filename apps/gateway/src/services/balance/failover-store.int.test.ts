@@ -1,32 +1,27 @@
 import { newId } from "@portal/contracts";
-import { Redis } from "ioredis";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PrivateRedis } from "../../testing/private-services.js";
-import { RedisBreaker } from "../redis-breaker.js";
+import { type OutageRedis, startOutageRedis } from "../../testing/outage-redis.js";
+import type { PrivateRedis } from "../../testing/private-services.js";
+import type { RedisBreaker } from "../redis-breaker.js";
 import { FailoverBalanceStore } from "./failover-store.js";
 import { RedisBalanceStore } from "./redis-store.js";
 
 // The balance failover against a private redis-server this test kills: the local mirror starts
 // from the shared mirror as last seen, so a Redis outage needs no Postgres for orgs in use.
 
+let outage: OutageRedis;
 let server: PrivateRedis;
-let conn: Redis;
 let breaker: RedisBreaker;
 let store: FailoverBalanceStore;
 
 beforeAll(async () => {
-  server = await PrivateRedis.start();
-  conn = new Redis(server.url, { commandTimeout: 500, maxRetriesPerRequest: 1 });
-  conn.on("error", () => {});
-  breaker = new RedisBreaker(conn, pino({ level: "silent" }), { cooldownMs: 200 });
+  outage = await startOutageRedis();
+  ({ server, breaker } = outage);
+  const conn = outage.conn;
   store = new FailoverBalanceStore(new RedisBalanceStore(conn), breaker);
-  if (conn.status !== "ready") await new Promise((r) => conn.once("ready", r));
 }, 30_000);
 afterAll(async () => {
-  breaker?.stop();
-  conn?.disconnect();
-  await server?.destroy();
+  await outage?.close();
 });
 
 describe("FailoverBalanceStore during a Redis outage", () => {

@@ -65,7 +65,8 @@ export class FailoverBalanceStore implements BalanceStore {
     );
   }
 
-  private remember(orgId: string, state: MirrorState): void {
+  /** Note the shared mirror of an org as a reserve saw it (what an outage starts from). */
+  remember(orgId: string, state: MirrorState): void {
     this.seen.delete(orgId);
     this.seen.set(orgId, state);
     if (this.seen.size > MAX_REMEMBERED) {

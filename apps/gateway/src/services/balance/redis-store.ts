@@ -1,62 +1,29 @@
 import type { Redis } from "ioredis";
-import type { BalanceSeed, BalanceSnapshot, BalanceStore, Hold, ReserveResult } from "./types.js";
+import { RESERVE, SEED, SET_CREDITS, SETTLE } from "./lua.js";
+import type {
+  BalanceSeed,
+  BalanceSnapshot,
+  BalanceStore,
+  Hold,
+  MirrorState,
+  ReserveResult,
+} from "./types.js";
 
-// KEYS: the mirror, its open reservations (ZSET "<id> <amount>" scored by expiry).
-// ARGV: amount, reservation id, now, ttlMs. Frees up to 50 expired reservations first (never
-// settled: a lost reply, a crashed instance), so a leak heals on the org's next request. Returns
-// status, available, then the mirror as stored (credits, spent, reserved after this call,
-// watermark): what a failover store needs to start a local mirror without Postgres.
-const RESERVE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
-local now = tonumber(ARGV[3])
-local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 50)
-for _, m in ipairs(stale) do
-  local amt = string.match(m, ' (%d+)$')
-  if amt then redis.call('HINCRBY', KEYS[1], 'reserved', '-' .. amt) end
-  redis.call('ZREM', KEYS[2], m)
-end
-local v = redis.call('HMGET', KEYS[1], 'credits', 'spent', 'reserved', 'wm')
-local available = tonumber(v[1]) - tonumber(v[2]) - tonumber(v[3])
-local amount = tonumber(ARGV[1])
-if available >= amount then
-  local reserved = redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[1])
-  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[2] .. ' ' .. ARGV[1])
-  return {1, available - amount, v[1], v[2], tostring(reserved), v[4] or '0'}
-end
-return {0, available, v[1], v[2], v[3], v[4] or '0'}
-`;
-// KEYS: the mirror, its open reservations, charges applied without a reservation (ZSET of ids).
-// ARGV: reserved, charge (0 = plain release), reservation id, now. Applies once per reservation:
-// a replayed settlement (its first reply was lost) or one after the reservation expired changes
-// nothing. reserved 0 is a charge made against a local mirror during an outage, applied once per
-// id (ids remembered for a day).
-const SETTLE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local r = tonumber(ARGV[1])
-local charge = tonumber(ARGV[2])
-if r ~= 0 then
-  if redis.call('ZREM', KEYS[2], ARGV[3] .. ' ' .. ARGV[1]) == 0 then return 0 end
-  redis.call('HINCRBY', KEYS[1], 'reserved', -r)
-else
-  if charge <= 0 then return 0 end
-  local now = tonumber(ARGV[4])
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 86400000)
-  if redis.call('ZADD', KEYS[3], 'NX', now, ARGV[3]) == 0 then return 0 end
-end
-if charge > 0 then redis.call('HINCRBY', KEYS[1], 'spent', ARGV[2]) end
-return 1
-`;
-const SEED = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'credits', ARGV[1], 'spent', ARGV[2], 'reserved', 0, 'wm', ARGV[3])
-return 1
-`;
-const SET_CREDITS = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if tonumber(redis.call('HGET', KEYS[1], 'wm') or '0') > tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'credits', ARGV[1], 'wm', ARGV[2])
-return 1
-`;
+/** A reservation's reply (RESERVE, or the tail of the gate's): status, available, the mirror. */
+export type ReserveReply = [number, number, string, string, string, string];
+
+export function decodeReserve(reply: ArrayLike<unknown>): ReserveResult {
+  const status = Number(reply[0]);
+  if (status === -1) return { kind: "missing" };
+  const seen: MirrorState = [
+    String(reply[2]),
+    String(reply[3]),
+    String(reply[4]),
+    String(reply[5]),
+  ];
+  if (status === 1) return { kind: "reserved", seen };
+  return { kind: "insufficient", available: BigInt(reply[1] as number), seen };
+}
 
 type BalanceRedis = Redis & {
   portalBalReserve(
@@ -66,7 +33,7 @@ type BalanceRedis = Redis & {
     id: string,
     now: number,
     ttlMs: number,
-  ): Promise<[number, number, string, string, string, string]>;
+  ): Promise<ReserveReply>;
   portalBalSettle(
     key: string,
     open: string,
@@ -86,7 +53,7 @@ export function balanceKey(orgId: string): string {
 }
 
 /** Open reservations of an org (same slot as its mirror); no TTL, members leave on settle. */
-function openKey(orgId: string): string {
+export function openKey(orgId: string): string {
   return `bal:{${orgId}}:open`;
 }
 
@@ -108,7 +75,7 @@ export class RedisBalanceStore implements BalanceStore {
   }
 
   async reserve(orgId: string, amount: bigint, hold: Hold): Promise<ReserveResult> {
-    const [status, available, credits, spent, reserved, wm] = await this.redis.portalBalReserve(
+    const reply = await this.redis.portalBalReserve(
       balanceKey(orgId),
       openKey(orgId),
       amount.toString(),
@@ -116,10 +83,7 @@ export class RedisBalanceStore implements BalanceStore {
       hold.now ?? Date.now(),
       hold.ttlMs,
     );
-    if (status === -1) return { kind: "missing" };
-    const seen = [credits, spent, reserved, wm] as const;
-    if (status === 1) return { kind: "reserved", seen };
-    return { kind: "insufficient", available: BigInt(available), seen };
+    return decodeReserve(reply);
   }
 
   async settle(orgId: string, id: string, reserved: bigint, charge: bigint): Promise<void> {

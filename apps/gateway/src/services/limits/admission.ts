@@ -1,6 +1,13 @@
 import { QuotaExceededError, RateLimitedError, type RateLimitInfo } from "../../domain-errors.js";
 import type { KeyRecord } from "../key-store.js";
-import type { LimitCheck, LimitDecision, Limiter, LimitState, WindowAdd } from "./types.js";
+import type {
+  AdmitRequest,
+  LimitCheck,
+  LimitDecision,
+  Limiter,
+  LimitState,
+  WindowAdd,
+} from "./types.js";
 
 const MINUTE = 60_000;
 const WEEK = 7 * 86_400_000;
@@ -100,6 +107,18 @@ export interface Admission {
   finish(tokens: number): Promise<void>;
 }
 
+/** The one limit decision of a request (`lease` is its request id). */
+export function admitRequest(args: {
+  key: KeyRecord;
+  requestId: string;
+  leaseTtlMs: number;
+  now?: number;
+}): AdmitRequest {
+  const now = args.now ?? Date.now();
+  const checks = limitChecks(args.key, now, args.leaseTtlMs);
+  return { tag: args.key.orgId, checks, lease: args.requestId, now };
+}
+
 /**
  * Run the one limit decision for a request; throws `RateLimitedError` / `QuotaExceededError`
  * when refused (nothing counted), returns the admission otherwise.
@@ -108,23 +127,30 @@ export async function admit(
   limiter: Limiter,
   args: { key: KeyRecord; requestId: string; leaseTtlMs: number; now?: number },
 ): Promise<Admission> {
-  const now = args.now ?? Date.now();
-  const { key } = args;
-  const checks = limitChecks(key, now, args.leaseTtlMs);
-  const decision = await limiter.admit({ tag: key.orgId, checks, lease: args.requestId, now });
-  if (!decision.allowed) throw refusal(decision);
+  const decision = await limiter.admit(admitRequest(args));
+  return admissionOf(limiter, args.key, args.requestId, decision);
+}
+
+/** The admission a decision made (taken elsewhere, e.g. by the gate); throws when refused. */
+export function admissionOf(
+  limiter: Limiter,
+  key: KeyRecord,
+  requestId: string,
+  decision: LimitDecision,
+): Admission {
+  if (!decision.allowed) throw limitRefusal(decision);
   let released = false;
   return {
     info: headlineLimit(decision.states),
     release: async () => {
       if (released) return;
       released = true;
-      await limiter.release(key.orgId, CONCURRENCY_ID(key.keyId), args.requestId);
+      await limiter.release(key.orgId, CONCURRENCY_ID(key.keyId), requestId);
     },
     finish: (tokens) => {
       const lease = released
         ? null
-        : { concurrencyId: CONCURRENCY_ID(key.keyId), lease: args.requestId };
+        : { concurrencyId: CONCURRENCY_ID(key.keyId), lease: requestId };
       released = true;
       return limiter.finish(key.orgId, lease, tokenAdds(key, tokens));
     },
@@ -158,7 +184,8 @@ export async function peekLimits(
   return decision.states;
 }
 
-function refusal(decision: LimitDecision): Error {
+/** The RateLimitedError / QuotaExceededError of a decision that refused. */
+export function limitRefusal(decision: LimitDecision): Error {
   const r = decision.refused;
   if (!r) return new Error("limit decision refused without a reason");
   const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));

@@ -1,19 +1,5 @@
-/**
- * One decision = one script run: read every counter, refuse if any check fails (nothing is
- * counted), otherwise count all of them. KEYS are declared per check and share one hash tag, so
- * the script is valid on Redis Cluster. The arithmetic mirrors `memory-limiter.ts` line by line;
- * the shared test suite holds the two to the same answers.
- *
- * ARGV: now, dryRun (0|1), lease, then the checks as one space-separated string (one argument
- * instead of five per check: the client encodes far less per decision), per check:
- *   kind limit cost p1 p2
- *   window:      p1 = windowMs            KEYS: current cell, previous cell
- *   period:      p1 = periodStartMs, p2 = periodMs   KEYS: counter
- *   concurrency: p1 = ttlMs               KEYS: lease zset
- * Returns: allowed, refusedIndex (1-based, 0 = none), retryAfterMs, then per check
- *   used, remaining, resetAtMs.
- */
-export const ADMIT_LUA = `
+/** Reads every check of a decision into `checks`; sets `refused` / `retry` (changes nothing). */
+export const ADMIT_CHECK = `
 local now = tonumber(ARGV[1])
 local dry = ARGV[2] == '1'
 local lease = ARGV[3]
@@ -71,7 +57,10 @@ for i = 1, n do
   if (not c.ok) and refused == 0 then refused = i; retry = c.retry end
   checks[i] = c
 end
-local apply = refused == 0 and not dry
+`;
+
+/** Counts every check when `apply` is true, and builds the reply (`out`) in either case. */
+export const ADMIT_APPLY = `
 local out = { refused == 0 and 1 or 0, refused, retry }
 for i = 1, n do
   local c = checks[i]
@@ -103,6 +92,26 @@ for i = 1, n do
   out[#out + 1] = remaining
   out[#out + 1] = c.reset
 end
+`;
+
+/**
+ * One decision = one script run: read every counter, refuse if any check fails (nothing is
+ * counted), otherwise count all of them. KEYS are declared per check and share one hash tag, so
+ * the script is valid on Redis Cluster. The arithmetic mirrors `memory-limiter.ts` line by line;
+ * the shared test suite holds the two to the same answers.
+ *
+ * ARGV: now, dryRun (0|1), lease, then the checks as one space-separated string (one argument
+ * instead of five per check: the client encodes far less per decision), per check:
+ *   kind limit cost p1 p2
+ *   window:      p1 = windowMs            KEYS: current cell, previous cell
+ *   period:      p1 = periodStartMs, p2 = periodMs   KEYS: counter
+ *   concurrency: p1 = ttlMs               KEYS: lease zset
+ * Returns: allowed, refusedIndex (1-based, 0 = none), retryAfterMs, then per check
+ *   used, remaining, resetAtMs.
+ */
+export const ADMIT_LUA = `${ADMIT_CHECK}
+local apply = refused == 0 and not dry
+${ADMIT_APPLY}
 return out
 `;
 

@@ -15,6 +15,41 @@ type LimiterRedis = Redis & {
   portalFinish(numKeys: number, ...args: Array<string | number>): Promise<number>;
 };
 
+/** KEYS and ARGV of ADMIT_LUA for a decision (the gate's script starts with the same). */
+export function encodeAdmit(req: AdmitRequest): { keys: string[]; args: Array<string | number> } {
+  const now = req.now ?? Date.now();
+  const keys: string[] = [];
+  let spec = "";
+  for (const c of req.checks) {
+    keys.push(...checkKeys(req.tag, c, now));
+    if (c.kind === "window") spec += `window ${c.limit} ${c.cost} ${c.windowMs} 0 `;
+    else if (c.kind === "period")
+      spec += `period ${c.limit} ${c.cost} ${c.periodStartMs} ${c.periodMs} `;
+    else spec += `concurrency ${c.limit} 1 ${c.ttlMs} 0 `;
+  }
+  return { keys, args: [now, req.dryRun ? 1 : 0, req.lease, spec] };
+}
+
+/** The decision in ADMIT_LUA's reply (the gate's reply starts with the same). */
+export function decodeAdmit(req: AdmitRequest, out: ArrayLike<unknown>): LimitDecision {
+  const allowed = Number(out[0]) === 1;
+  const refusedIndex = Number(out[1]);
+  const states: LimitState[] = req.checks.map((c, i) => ({
+    scope: c.scope,
+    limit: c.limit,
+    used: Number(out[3 + i * 3]),
+    remaining: Number(out[4 + i * 3]),
+    resetAtMs: Number(out[5 + i * 3]),
+  }));
+  const decision: LimitDecision = { allowed, states };
+  const check = req.checks[refusedIndex - 1];
+  const state = states[refusedIndex - 1];
+  if (!allowed && check && state) {
+    decision.refused = { ...state, kind: check.kind, retryAfterMs: Number(out[2]) };
+  }
+  return decision;
+}
+
 /** Limits shared by every gateway instance: one Lua script per decision (EVALSHA, cached). */
 export class RedisLimiter implements Limiter {
   private readonly redis: LimiterRedis;
@@ -26,40 +61,8 @@ export class RedisLimiter implements Limiter {
   }
 
   async admit(req: AdmitRequest): Promise<LimitDecision> {
-    const now = req.now ?? Date.now();
-    const keys: string[] = [];
-    let spec = "";
-    for (const c of req.checks) {
-      keys.push(...checkKeys(req.tag, c, now));
-      if (c.kind === "window") spec += `window ${c.limit} ${c.cost} ${c.windowMs} 0 `;
-      else if (c.kind === "period")
-        spec += `period ${c.limit} ${c.cost} ${c.periodStartMs} ${c.periodMs} `;
-      else spec += `concurrency ${c.limit} 1 ${c.ttlMs} 0 `;
-    }
-    const out = await this.redis.portalAdmit(
-      keys.length,
-      ...keys,
-      now,
-      req.dryRun ? 1 : 0,
-      req.lease,
-      spec,
-    );
-    const allowed = out[0] === 1;
-    const refusedIndex = Number(out[1]);
-    const states: LimitState[] = req.checks.map((c, i) => ({
-      scope: c.scope,
-      limit: c.limit,
-      used: Number(out[3 + i * 3]),
-      remaining: Number(out[4 + i * 3]),
-      resetAtMs: Number(out[5 + i * 3]),
-    }));
-    const decision: LimitDecision = { allowed, states };
-    const check = req.checks[refusedIndex - 1];
-    const state = states[refusedIndex - 1];
-    if (!allowed && check && state) {
-      decision.refused = { ...state, kind: check.kind, retryAfterMs: Number(out[2]) };
-    }
-    return decision;
+    const { keys, args } = encodeAdmit(req);
+    return decodeAdmit(req, await this.redis.portalAdmit(keys.length, ...keys, ...args));
   }
 
   async release(tag: string, concurrencyId: string, lease: string): Promise<void> {

@@ -129,6 +129,33 @@ describe.each(modes)("prepaid balances ($name)", ({ redis }) => {
     expect((await postJson(gw, "/v1/completions", body(t.alias), t.key)).status).toBe(402);
   });
 
+  it("counts a request the balance refuses against no limit, and holds nothing for one the limits refuse", async () => {
+    const t = await createTenant(gw, {
+      plan: "prepaid",
+      targets: [{ url: router.url }],
+      key: { rpmLimit: 2 },
+    });
+    // Refused for money: the limit figures still come back, and nothing is counted.
+    for (let i = 0; i < 3; i++) {
+      const res = await postJson(gw, "/v1/completions", body(t.alias), t.key);
+      expect(res.status, await res.clone().text()).toBe(402);
+      expect(res.headers.get("x-ratelimit-limit")).toBe("2");
+      expect(res.headers.get("x-ratelimit-remaining")).toBe("2");
+    }
+    await fundOrg(gw, t.orgId, 10n * COST);
+    const served = [];
+    for (let i = 0; i < 3; i++)
+      served.push(await postJson(gw, "/v1/completions", body(t.alias), t.key));
+    expect(served.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(served[1]?.headers.get("x-ratelimit-remaining")).toBe("0");
+    // The request the limits refused held no money.
+    expect(await gw.services.balance.snapshot(t.orgId)).toMatchObject({
+      reserved: 0n,
+      spent: 2n * COST,
+      available: 8n * COST,
+    });
+  });
+
   it("charges free-plan orgs nothing and needs no balance", async () => {
     const t = await createTenant(gw, { targets: [{ url: router.url }] });
     const res = await postJson(gw, "/v1/completions", body(t.alias), t.key);
