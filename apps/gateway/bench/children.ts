@@ -77,6 +77,22 @@ export function rssMb(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU time a process has used so far (user + system, all threads), in ms; 0 once it is gone.
+ * `/proc/<pid>/stat` counts in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+ */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /** SIGTERM every child still running. */
 export function stopChildren(): void {
   for (const c of children) c.kill("SIGTERM");

@@ -2,7 +2,8 @@
 // the usage writer's throughput. Uses DATABASE_URL / REDIS_URL when set (the production path).
 import { cpus } from "node:os";
 import autocannon from "autocannon";
-import { rssMb, start, stopChildren } from "./children.js";
+import { Redis } from "ioredis";
+import { cpuMs, rssMb, start, stopChildren } from "./children.js";
 import { openLoop } from "./open-loop.js";
 import { streamTtfb } from "./stream-ttfb.js";
 import { writerThroughput } from "./writer.js";
@@ -19,8 +20,26 @@ function requestOf(key: string, alias: string) {
   };
 }
 
-/** Closed loop: as fast as `CONNECTIONS` connections go (after a warm-up). */
-async function load(url: string, key: string, alias: string) {
+/** Redis's own CPU time so far in ms (INFO cpu), or 0 without REDIS_URL. */
+const redisInfo = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : null;
+async function redisCpuMs(): Promise<number> {
+  if (!redisInfo) return 0;
+  const info = await redisInfo.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (field("used_cpu_sys") + field("used_cpu_user")) * 1000;
+}
+
+/** Processes whose CPU time per request a closed-loop round reports. */
+interface Pids {
+  target: number | undefined;
+  fixture: number | undefined;
+}
+
+/**
+ * Closed loop: as fast as `CONNECTIONS` connections go (after a warm-up). Also reports the CPU
+ * each process spent per request: steadier than req/s on a shared VM, whose speed drifts.
+ */
+async function load(url: string, key: string, alias: string, pids: Pids) {
   const req = requestOf(key, alias);
   const opts = {
     ...req,
@@ -30,8 +49,13 @@ async function load(url: string, key: string, alias: string) {
   };
   // Warm up caches and connection pools before measuring.
   await autocannon({ ...opts, duration: 2 });
+  const before = [cpuMs(pids.target), cpuMs(pids.fixture), await redisCpuMs()];
   const r = await autocannon({ ...opts, duration: DURATION });
+  const after = [cpuMs(pids.target), cpuMs(pids.fixture), await redisCpuMs()];
+  const perRequestUs = (i: number) =>
+    r.requests.total > 0 ? ((after[i] ?? 0) - (before[i] ?? 0)) * (1000 / r.requests.total) : 0;
   return {
+    cpuUs: { target: perRequestUs(0), fixture: perRequestUs(1), redis: perRequestUs(2) },
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -41,6 +65,11 @@ async function load(url: string, key: string, alias: string) {
 }
 
 type LoadResult = Awaited<ReturnType<typeof load>>;
+
+function cpuOf(r: LoadResult): string {
+  const { target, fixture, redis } = r.cpuUs;
+  return [target, fixture, ...(redisInfo ? [redis] : [])].map((v) => v.toFixed(0)).join(" / ");
+}
 
 /** The round with the median throughput (its latencies come with it). */
 function median(rounds: LoadResult[]): LoadResult {
@@ -66,11 +95,13 @@ try {
   const gw = await start("server.ts", ["gateway", routerUrl]);
   const passArgs = [pass.line[0] as string, "none", "bench"] as const;
   const gwArgs = [gw.line[0] as string, gw.line[1] as string, gw.line[2] as string] as const;
+  const passPids = { target: pass.proc.pid, fixture: fixture.proc.pid };
+  const gwPids = { target: gw.proc.pid, fixture: fixture.proc.pid };
   // Alternate the two targets and keep each one's median round by throughput.
   const runs: { a: LoadResult[]; b: LoadResult[] } = { a: [], b: [] };
   for (let i = 0; i < ROUNDS; i++) {
-    runs.a.push(await load(...passArgs));
-    runs.b.push(await load(...gwArgs));
+    runs.a.push(await load(...passArgs, passPids));
+    runs.b.push(await load(...gwArgs, gwPids));
   }
   const a = median(runs.a);
   const b = median(runs.b);
@@ -97,6 +128,7 @@ try {
     "|---|---|---|---|---|",
     `| passthrough (Hono + undici) | ${a.rps.toFixed(0)} | ${a.p50} | ${a.p99} | ${a.non2xx} |`,
     `| gateway (full path) | ${b.rps.toFixed(0)} | ${b.p50} | ${b.p99} | ${b.non2xx} |`,
+    `CPU per request in those rounds (µs; target / fixture router / Redis): passthrough ${cpuOf(a)}; gateway ${cpuOf(b)}`,
     `throughput ratio gateway/passthrough: ${(b.rps / a.rps).toFixed(2)} (target ≥ 0.60)`,
     `added p99 at full load: ${(b.p99 - a.p99).toFixed(1)} ms (target ≤ 5 ms); gateway RSS after load: ${gwRss.toFixed(0)} MB (target < 200 MB)`,
     `at one steady load (${rate} req/s, open loop, up to ${CONNECTIONS} connections): passthrough p50 ${aAt.p50.toFixed(2)} ms p99 ${aAt.p99.toFixed(2)} ms, gateway p50 ${bAt.p50.toFixed(2)} ms p99 ${bAt.p99.toFixed(2)} ms (${bAt.sent - bAt.ok} of ${bAt.sent} not 200); added p99: ${(bAt.p99 - aAt.p99).toFixed(2)} ms (target ≤ 5 ms)`,
@@ -108,4 +140,5 @@ try {
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {
   stopChildren();
+  redisInfo?.disconnect();
 }

@@ -7,7 +7,7 @@ import { testDatabaseUrl } from "@portal/db/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/services/api-keys.js";
-import { freePort } from "../src/testing/private-services.js";
+import { freePort, portBlock } from "../src/testing/private-services.js";
 import { testRedisUrl } from "../src/testing/redis.js";
 import { killAll, type Proc, repoRoot, spawnEntry, waitForOutput } from "./processes.js";
 
@@ -391,7 +391,7 @@ describe.skipIf(!pgUrl || !redisUrl)("portal CLI on Postgres with a running gate
       ...env,
       PORTAL_BOOTSTRAP_KEY: bootstrapKey,
       EMBEDDED_ROUTERS: "1",
-      EMBEDDED_ROUTER_BASE_PORT: String(await freePort()),
+      EMBEDDED_ROUTER_BASE_PORT: String(portBlock()),
       EMBEDDED_MINERS_PER_ROUTER: "1",
     });
     base = gw.base;

@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/services/api-keys.js";
-import { freePort } from "../src/testing/private-services.js";
+import { portBlock } from "../src/testing/private-services.js";
 import { killAll, repoRoot, spawnEntry, waitForOutput } from "./processes.js";
 
 // Every program in examples/ run as a user would, against the real product started the way
@@ -54,7 +54,7 @@ beforeAll(async () => {
     PORT: "0",
     PORTAL_DATA_DIR: dataDir,
     PORTAL_BOOTSTRAP_KEY: apiKey,
-    EMBEDDED_ROUTER_BASE_PORT: String(await freePort()),
+    EMBEDDED_ROUTER_BASE_PORT: String(portBlock()),
     EMBEDDED_ROUTERS: "1",
     DEMO_TOKEN_DELAY_MS: "0",
   });

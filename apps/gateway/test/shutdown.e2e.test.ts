@@ -8,6 +8,7 @@ import { eq, openDb, usageEvents } from "@portal/db";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/services/api-keys.js";
 import { readJson } from "../src/testing/harness.js";
+import { portBlock } from "../src/testing/private-services.js";
 
 // Graceful shutdown of the real gateway process (the `npm start` path): SIGTERM while a slow
 // completion is in flight. Loopback only; every child is SIGKILLed in afterAll even on failure.
@@ -38,7 +39,7 @@ async function startProduct(extraEnv: Record<string, string>): Promise<Product> 
   const dataDir = mkdtempSync(path.join(tmpdir(), "portal-shutdown-e2e-"));
   dirs.push(dataDir);
   const key = generateApiKey();
-  const routerBasePort = 20_000 + Math.floor(Math.random() * 20_000);
+  const routerBasePort = portBlock();
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL; // PGlite in the temp data dir, readable after exit
   delete env.REDIS_URL;

@@ -7,10 +7,11 @@ import { eq, openDb, usageEvents } from "@portal/db";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/services/api-keys.js";
 import { readJson } from "../src/testing/harness.js";
+import { portBlock } from "../src/testing/private-services.js";
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 const dataDir = mkdtempSync(path.join(tmpdir(), "portal-e2e-"));
-const routerBasePort = 20_000 + Math.floor(Math.random() * 20_000);
+const routerBasePort = portBlock();
 const fixedKey = generateApiKey();
 const running: ChildProcessWithoutNullStreams[] = [];
 

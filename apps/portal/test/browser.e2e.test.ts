@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { portBlock } from "../../gateway/src/testing/private-services.js";
 
 /**
  * The web app in real Chromium against the real product (`npm start`'s gateway with embedded
@@ -43,7 +44,7 @@ async function startProduct(): Promise<string> {
     PORTAL_DATA_DIR: dataDir,
     PORTAL_BOOTSTRAP_EMAIL: OPERATOR_EMAIL,
     PORTAL_BOOTSTRAP_PASSWORD: OPERATOR_PASSWORD,
-    EMBEDDED_ROUTER_BASE_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+    EMBEDDED_ROUTER_BASE_PORT: String(portBlock()),
     DEMO_TOKEN_DELAY_MS: "0",
     USAGE_FLUSH_INTERVAL_MS: "100",
     LOG_LEVEL: "warn",

@@ -25,6 +25,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The first of `span` consecutive loopback ports a child process binds at fixed numbers (the
+ * embedded routers), picked at random below Linux's ephemeral range (32768 and up): no outgoing
+ * connection of a test running alongside can hold one there, as it can hold a port freePort()
+ * returned before the child binds it.
+ */
+export function portBlock(span = 8): number {
+  return 10_000 + Math.floor(Math.random() * (32_000 - 10_000 - span));
+}
+
 async function which(bin: string): Promise<string> {
   try {
     const { stdout } = await run("sh", ["-c", `command -v ${bin}`]);
