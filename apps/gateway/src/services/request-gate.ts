@@ -9,7 +9,6 @@ import type { Reservation } from "./balance/balance-service.js";
 import type { Hold } from "./balance/types.js";
 import type { ModelRoute } from "./catalog.js";
 import { type CompletionContext, type CompletionPlan, promptTokensOf } from "./completions.js";
-import type { GateStore } from "./gate/types.js";
 import {
   type Admission,
   admissionOf,
@@ -56,7 +55,7 @@ export async function passGate(
   if (ctx.key.billingMode !== "prepaid") {
     const admission = await countRefusal(services, admit(services.limiter, limits));
     if (admission.info) args.onLimits(admission.info);
-    return { admission, reservation: null, release: () => admission.release() };
+    return passOf(admission, null);
   }
   const cost = computeCostMicros(
     promptTokensOf(plan),
@@ -64,18 +63,12 @@ export async function passGate(
     route.model.inputPriceMicros,
     route.model.outputPriceMicros,
   );
-  return enterGate(services, services.enforcement.gate, {
-    limits,
-    hold,
-    cost,
-    onLimits: args.onLimits,
-  });
+  return enterGate(services, { limits, hold, cost, onLimits: args.onLimits });
 }
 
 /** A prepaid admission through the gate. */
 async function enterGate(
   services: Services,
-  gate: GateStore,
   args: {
     limits: Parameters<typeof admitRequest>[0];
     hold: Omit<Hold, "now">;
@@ -87,7 +80,11 @@ async function enterGate(
   const req = admitRequest(args.limits);
   let decision: LimitDecision | undefined;
   const reserved = services.balance.reserve(key.orgId, args.cost, args.hold, async (hold) => {
-    const entry = await gate.enter(req, { orgId: key.orgId, amount: args.cost, hold });
+    const entry = await services.enforcement.gate.enter(req, {
+      orgId: key.orgId,
+      amount: args.cost,
+      hold,
+    });
     decision = entry.decision;
     // The limits refused: nothing was held, nothing counted.
     if (entry.reserve === null) throw limitRefusal(entry.decision);
