@@ -180,6 +180,9 @@ const VENDOR_SHAPED = new Set(["/v1/chat/completions", "/v1/messages"]);
 /** These end or change the sessions every other request rides on; they have tests of their own. */
 const SESSION_ENDING = new Set(["POST /portal/api/auth/sign-out", "POST /portal/api/me/password"]);
 
+/** Runs per route; SWEEP_RUNS=1000 for a longer hunt. */
+const RUNS = Number(process.env.SWEEP_RUNS ?? 60);
+
 describe("every documented operation under arbitrary input", () => {
   it("covers the whole document", () => {
     expect(operations.length).toBeGreaterThan(50);
@@ -216,7 +219,7 @@ describe("every documented operation under arbitrary input", () => {
           expect(typeof code === "string" && codes.has(code), label).toBe(true);
           expect(code, label).not.toBe("internal_error");
         }),
-        { numRuns: 60 },
+        { numRuns: RUNS },
       );
     }
     // The sweep reached the handlers, not only the doors: most operations answered 2xx at least once.
