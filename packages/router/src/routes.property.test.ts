@@ -11,7 +11,7 @@ import { API_KEY, startTestRouter, type TestRouter } from "./testing/harness.js"
 import { redirect, serve, startWebServer, type TestWebServer } from "./testing/web-server.js";
 
 /** Every optional family switched on, so the sweep reaches their handlers, not their 404. */
-const config = (web: TestWebServer): RouterConfig => ({
+const config: RouterConfig = {
   sessions: [
     { id: 0, model: "demo", mode: "ephemeral" },
     { id: 68, model: "demo", mode: "ephemeral" },
@@ -28,7 +28,7 @@ const config = (web: TestWebServer): RouterConfig => ({
   x402: { enabled: true, pay_to: "0x209693Bc6afc0C5328bA36FaF03C514EF312287C" },
   privacy: { allowed_list: "68:0x0000000000000000000000000000000000000001" },
   web_fetch: { hosts: ["127.0.0.1"], allow_private: true, timeout_ms: 2_000, max_bytes: 65_536 },
-});
+};
 
 /** Bodies of the seed documents (000, 002), by the route family they were written for. */
 const SEED_BODIES: Array<[RegExp, Record<string, unknown>]> = [
@@ -118,7 +118,7 @@ beforeAll(async () => {
     "/bin": serve("application/octet-stream", Buffer.alloc(64, 7)),
   });
   for (const p of ["/page", "/loop", "/boom", "/bin", "/missing"]) urls.push(`${web.origin}${p}`);
-  t = await startTestRouter({ config: config(web) }, 5);
+  t = await startTestRouter({ config }, 5);
   const seen = new Set<string>();
   for (const r of createRouterApp(t.node.core).routes) {
     const key = `${r.method} ${r.path}`;
