@@ -17,16 +17,22 @@ export interface CheckoutResponse {
 
 const Day = z.iso.date();
 
+/** The fields of an org's export query (the portal routes; the org is in the path). */
+export const OrgExportQueryFields = z.object({
+  from: Day.describe("First UTC day, YYYY-MM-DD"),
+  to: Day.describe("Last UTC day, inclusive"),
+  format: z.enum(["csv", "jsonl"]).default("csv"),
+});
+/** The operator exports' fields: one org, or every org when omitted. */
+export const ExportQueryFields = OrgExportQueryFields.extend({
+  org_id: z.string().min(1).optional().describe("Only this org (omitted: every org)"),
+});
+
 /** Query of the streamed exports: a UTC day range [from, to] inclusive and a format. */
-export const ExportQuery = z
-  .object({
-    from: Day,
-    to: Day,
-    format: z.enum(["csv", "jsonl"]).default("csv"),
-    /** Admin only: one org; omitted = every org. */
-    org_id: z.string().min(1).optional(),
-  })
-  .refine((q) => q.from <= q.to, { message: "from must not be after to", path: ["from"] });
+export const ExportQuery = ExportQueryFields.refine((q) => q.from <= q.to, {
+  message: "from must not be after to",
+  path: ["from"],
+});
 export type ExportQuery = z.infer<typeof ExportQuery>;
 
 /** Query of the monthly statement. */

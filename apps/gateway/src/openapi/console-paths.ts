@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import {
   AcceptInvitationBody,
+  AuditQuery,
   ChangePasswordBody,
   CheckoutBody,
   CreateInvitationBody,
@@ -11,25 +12,44 @@ import {
   CreateTargetBody,
   DisableOrgBody,
   type ErrorCode,
+  ExportQueryFields,
+  OrgExportQueryFields,
   RollKeyBody,
   SetDisabledBody,
   SetModelAccessBody,
   SignInBody,
   SignUpBody,
+  StatementQuery,
   UpdateAdminOrgBody,
   UpdateKeyBody,
   UpdateMemberBody,
   UpdateModelBody,
   UpdateOrgBody,
+  UpdatePlanBody,
   UpdatePoolBody,
   UpdateProfileBody,
   UpdateTargetBody,
+  UpdateUserBody,
+  UsageQuery,
+  UsersQuery,
 } from "@portal/contracts";
-import type { z } from "zod";
+import { z } from "zod";
 import { failureResponses } from "./responses.js";
 
 type Method = "get" | "post" | "patch" | "put" | "delete";
-type Route = [Method, string, string, z.ZodType | null, number?];
+/** method, path, summary, JSON body, success status, query parameters. */
+type Route = [Method, string, string, z.ZodType | null, number?, z.ZodObject?];
+
+/** Query strings the routes read by hand (the others parse a contracts schema). */
+const OrgSearchQuery = z.object({
+  q: z.string().optional().describe("Part of an org's name or id, or a member's email"),
+});
+const KeysQuery = z.object({ org_id: z.string().optional().describe("Only this org's keys") });
+const ReconciliationQuery = z.object({
+  from: z.iso.date().optional().describe("First UTC day (default: two days before `to`)"),
+  to: z.iso.date().optional().describe("Last UTC day, inclusive (default: now)"),
+  org_id: z.string().optional().describe("Only this org"),
+});
 
 const SESSION: ErrorCode[] = ["unauthorized", "forbidden", "not_found", "internal_error"];
 const MUTATION: ErrorCode[] = [...SESSION, "invalid_request", "invalid_json", "conflict"];
@@ -120,6 +140,8 @@ const PORTAL: Route[] = [
     "/portal/api/orgs/{orgId}/usage",
     "Daily requests, tokens and cost by model and key; weekly allowance (?days=1..90)",
     null,
+    200,
+    UsageQuery,
   ],
   [
     "get",
@@ -140,18 +162,31 @@ const PORTAL: Route[] = [
     "/portal/api/orgs/{orgId}/billing/exports/usage",
     "Usage events streamed as CSV or JSON Lines (?from=&to= UTC days, &format=csv|jsonl; owners/admins)",
     null,
+    200,
+    OrgExportQueryFields,
   ],
   [
     "get",
     "/portal/api/orgs/{orgId}/billing/exports/ledger",
     "Ledger entries streamed as CSV or JSON Lines (?from=&to=&format=; owners/admins)",
     null,
+    200,
+    OrgExportQueryFields,
   ],
   [
     "get",
     "/portal/api/orgs/{orgId}/billing/statement",
     "Monthly statement: totals by model and key, ledger, balances (?month=YYYY-MM&format=json|csv)",
     null,
+    200,
+    StatementQuery,
+  ],
+  [
+    "post",
+    "/portal/api/orgs/{orgId}/playground-key",
+    "A 15-minute, tightly limited API key for the console playground (owner, admin)",
+    null,
+    201,
   ],
 ];
 
@@ -162,19 +197,32 @@ const ADMIN: Route[] = [
     "/admin/api/billing/exports/usage",
     "Usage events of one org (?org_id=) or all orgs, streamed (?from=&to=&format=csv|jsonl)",
     null,
+    200,
+    ExportQueryFields,
   ],
   [
     "get",
     "/admin/api/billing/exports/ledger",
     "Ledger entries of one org (?org_id=) or all orgs, streamed (?from=&to=&format=)",
     null,
+    200,
+    ExportQueryFields,
   ],
-  ["get", "/admin/api/orgs/{orgId}/billing/statement", "An org's monthly statement", null],
+  [
+    "get",
+    "/admin/api/orgs/{orgId}/billing/statement",
+    "An org's monthly statement",
+    null,
+    200,
+    StatementQuery,
+  ],
   [
     "get",
     "/admin/api/billing/reconciliation",
     "Hour by hour: our usage and ledger vs the meter events sent to Stripe (?from=&to=&org_id=)",
     null,
+    200,
+    ReconciliationQuery,
   ],
   [
     "post",
@@ -182,8 +230,22 @@ const ADMIN: Route[] = [
     "Roll closed hours of usage into the ledger and outbox now",
     null,
   ],
+  ["get", "/admin/api/me", "The signed-in operator", null],
   ["get", "/admin/api/plans", "Plans", null],
-  ["get", "/admin/api/orgs", "Find orgs (?q= name, id or member email)", null],
+  [
+    "patch",
+    "/admin/api/plans/{planId}",
+    "Edit a plan's name and limits (every org on the plan at once)",
+    UpdatePlanBody,
+  ],
+  ["get", "/admin/api/users", "Find users (?q= name or email; &limit=)", null, 200, UsersQuery],
+  [
+    "patch",
+    "/admin/api/users/{userId}",
+    "Disable or re-enable a user, or change the operator role",
+    UpdateUserBody,
+  ],
+  ["get", "/admin/api/orgs", "Find orgs (?q= name, id or member email)", null, 200, OrgSearchQuery],
   ["get", "/admin/api/orgs/{orgId}", "An org with members and keys", null],
   ["patch", "/admin/api/orgs/{orgId}", "Change an org's plan", UpdateAdminOrgBody],
   [
@@ -193,7 +255,7 @@ const ADMIN: Route[] = [
     DisableOrgBody,
   ],
   ["post", "/admin/api/orgs/{orgId}/enable", "Re-enable an org", null],
-  ["get", "/admin/api/keys", "Keys (?org_id=)", null],
+  ["get", "/admin/api/keys", "Keys (?org_id=)", null, 200, KeysQuery],
   ["post", "/admin/api/keys/{keyId}/disabled", "Disable or re-enable a key", SetDisabledBody],
   ["get", "/admin/api/models", "Models with their access rules", null],
   ["post", "/admin/api/models", "Create a model alias over a pool", CreateModelBody, 201],
@@ -213,6 +275,7 @@ const ADMIN: Route[] = [
   ["get", "/admin/api/pools", "Pools with targets (router keys never returned)", null],
   ["post", "/admin/api/pools", "Create a pool", CreatePoolBody, 201],
   ["patch", "/admin/api/pools/{poolId}", "Set a pool's state", UpdatePoolBody],
+  ["delete", "/admin/api/pools/{poolId}", "Delete a pool no model uses", null, 204],
   [
     "post",
     "/admin/api/pools/{poolId}/targets",
@@ -226,12 +289,26 @@ const ADMIN: Route[] = [
     "Weight, drain, disable, or replace the router key",
     UpdateTargetBody,
   ],
+  ["delete", "/admin/api/targets/{targetId}", "Remove a router target", null, 204],
+  [
+    "post",
+    "/admin/api/targets/{targetId}/check",
+    "Run the target's health check now (GET {router}/api/v1/status)",
+    null,
+  ],
   ["get", "/admin/api/requests/{requestId}", "Request log and usage event of one request", null],
-  ["get", "/admin/api/audit", "Audit log, newest first (?org_id=&before=&limit=)", null],
+  [
+    "get",
+    "/admin/api/audit",
+    "Audit log, newest first (?org_id=&before=&limit=)",
+    null,
+    200,
+    AuditQuery,
+  ],
 ];
 
 function register(app: OpenAPIHono, routes: Route[], tag: string): void {
-  for (const [method, path, summary, body, status = 200] of routes) {
+  for (const [method, path, summary, body, status = 200, query] of routes) {
     const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
       name: m[1] ?? "",
       in: "path" as const,
@@ -248,13 +325,12 @@ function register(app: OpenAPIHono, routes: Route[], tag: string): void {
           ? []
           : [{ portalSession: [] }, { identityToken: [] }],
       ...(params.length ? { parameters: params } : {}),
-      ...(body
-        ? {
-            request: {
-              body: { required: true, content: { "application/json": { schema: body } } },
-            },
-          }
-        : {}),
+      request: {
+        ...(body
+          ? { body: { required: true, content: { "application/json": { schema: body } } } }
+          : {}),
+        ...(query ? { query } : {}),
+      },
       responses: {
         [status]: {
           description: status === 204 ? "Done" : "OK",

@@ -64,6 +64,13 @@ const RATE_HEADERS = {
   },
 };
 
+/** Paging of the Anthropic form of GET /v1/models (with an `anthropic-version` header). */
+const AnthropicModelsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional().describe("Page size, 1–1000 (20)"),
+  after_id: z.string().optional().describe("Start after this model id"),
+  before_id: z.string().optional().describe("End before this model id"),
+});
+
 /** Document the public customer API: health, probes, models, completions, chat, messages, usage. */
 export function registerV1Paths(app: OpenAPIHono): void {
   const registry = app.openAPIRegistry;
@@ -93,6 +100,7 @@ export function registerV1Paths(app: OpenAPIHono): void {
       "first_id, last_id}`, paged with `limit`, `after_id` and `before_id`.",
     tags: ["Public"],
     security: [{ apiKey: [] }],
+    request: { query: AnthropicModelsQuery },
     responses: {
       200: {
         description: "The models",
@@ -223,6 +231,23 @@ export function registerV1Paths(app: OpenAPIHono): void {
         },
       },
       ...failureResponses(AUTH_FAILURES),
+    },
+  });
+
+  registry.registerPath({
+    method: "get",
+    path: "/metrics",
+    summary: "Prometheus metrics (text exposition format)",
+    description:
+      "Requests, latency and overhead histograms, tokens, limit refusals, usage queue depth and " +
+      "per-target health. With METRICS_TOKEN set it needs `Authorization: Bearer <METRICS_TOKEN>`.",
+    tags: ["Operations"],
+    responses: {
+      200: {
+        description: "The metrics",
+        content: { "text/plain": { schema: { type: "string" } } },
+      },
+      ...failureResponses(["unauthorized"]),
     },
   });
 
