@@ -12,6 +12,25 @@ export const COMPLETION_LIMITS = {
 
 const seconds = z.int().min(1).max(COMPLETION_LIMITS.timeoutMaxSeconds);
 
+/**
+ * The timeouts a completion runs with (seconds). `timeout` defaults to 180. `precommit_timeout`
+ * defaults to 120, or, under a `timeout` too short for that, to two thirds of it (the defaults'
+ * ratio), so a request that only shortens `timeout` is valid, as it is on the router.
+ */
+export function completionTimeouts(req: { timeout?: number; precommit_timeout?: number }): {
+  timeout: number;
+  precommit: number;
+} {
+  const timeout = req.timeout ?? COMPLETION_LIMITS.defaultTimeoutSeconds;
+  const precommit =
+    req.precommit_timeout ??
+    Math.min(
+      COMPLETION_LIMITS.defaultPrecommitTimeoutSeconds,
+      Math.max(1, Math.floor((timeout * 2) / 3)),
+    );
+  return { timeout, precommit };
+}
+
 /** Body of `POST /v1/completions` (the Portal envelope route). Unknown fields are refused. */
 export const CompletionRequest = z
   .strictObject({
@@ -38,13 +57,15 @@ export const CompletionRequest = z
     user: z.string().max(256).optional(),
   })
   .superRefine((req, ctx) => {
-    const timeout = req.timeout ?? COMPLETION_LIMITS.defaultTimeoutSeconds;
-    const precommit = req.precommit_timeout ?? COMPLETION_LIMITS.defaultPrecommitTimeoutSeconds;
+    const { timeout, precommit } = completionTimeouts(req);
     if (timeout <= precommit) {
       ctx.addIssue({
         code: "custom",
         path: [req.timeout === undefined ? "precommit_timeout" : "timeout"],
-        message: `timeout (${timeout}s) must be greater than precommit_timeout (${precommit}s)`,
+        message:
+          req.precommit_timeout === undefined
+            ? `timeout (${timeout}s) must be at least 2 seconds: precommit_timeout (${precommit}s) must fit below it`
+            : `timeout (${timeout}s) must be greater than precommit_timeout (${precommit}s)`,
       });
     }
   })

@@ -135,7 +135,8 @@ export function registerV1Paths(app: OpenAPIHono): void {
     description:
       "Resolves the model alias to a managed router pool, forwards the prompt and answers the " +
       "envelope `{request_id, status, model, router_pool, data, error}`. `timeout` must be greater " +
-      "than `precommit_timeout`. Unknown fields are refused.",
+      "than `precommit_timeout` (defaults 180 s and 120 s; a `timeout` given alone below 180 s " +
+      "gets a `precommit_timeout` of two thirds of it). Unknown fields are refused.",
     tags: ["Public"],
     security: [{ apiKey: [] }],
     request: {

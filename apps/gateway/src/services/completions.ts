@@ -1,7 +1,7 @@
 import {
-  COMPLETION_LIMITS,
   type CompletionData,
   type CompletionRequest,
+  completionTimeouts,
   computeCostMicros,
   type ErrorCode,
   FinishReason,
@@ -102,8 +102,7 @@ export function planCompletion(
     }
   }
 
-  const timeout = input.timeout ?? COMPLETION_LIMITS.defaultTimeoutSeconds;
-  const precommit = input.precommit_timeout ?? COMPLETION_LIMITS.defaultPrecommitTimeoutSeconds;
+  const { timeout, precommit } = completionTimeouts(input);
   const timeoutMs = (timeout + precommit) * 1000 + services.config.upstreamMarginMs;
   const body = {
     prompt,

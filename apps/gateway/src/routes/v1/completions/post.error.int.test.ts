@@ -66,7 +66,7 @@ describe("POST /v1/completions bad input", () => {
       { prompt: "hi", timeout: 60, precommit_timeout: 60 },
       "timeout",
     ],
-    ["timeout below default precommit", { prompt: "hi", timeout: 30 }, "timeout"],
+    ["timeout with no room for a precommit", { prompt: "hi", timeout: 1 }, "timeout"],
     ["array body", [], ""],
   ])("%s → invalid_request with issue paths", async (_name, extra, path) => {
     const t = await createTenant(gw);
@@ -201,6 +201,25 @@ describe("POST /v1/completions upstream faults", () => {
       expect(fake.requests[0]?.path).toBe("/api/v3/completions/77");
       expect(fake.requests[0]?.auth).toBe("Bearer router-secret-key");
       expect(JSON.parse(fake.requests[0]?.body ?? "{}").client_reference).toBe(body.request_id);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a timeout given alone sends the router a precommit_timeout that fits below it", async () => {
+    const fake = await startFakeRouter((_req, _body, res) => {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "internal_error", message: "x" } }));
+    });
+    try {
+      const t = await createTenant(gw, { targets: [{ url: fake.url }] });
+      const payload = { model: t.alias, prompt: "hi", timeout: 30 };
+      await expectFailure(await postJson(gw, "/v1/completions", payload, t.key), "upstream_error");
+      const sent = JSON.parse(fake.requests[0]?.body ?? "{}");
+      expect({ timeout: sent.timeout, precommit_timeout: sent.precommit_timeout }).toEqual({
+        timeout: 30,
+        precommit_timeout: 20,
+      });
     } finally {
       await fake.close();
     }
