@@ -44,6 +44,14 @@ beforeAll(async () => {
   web = await startWebServer({
     "/page": serve("text/html; charset=utf-8", HTML),
     "/latin1": serve("text/plain; charset=iso-8859-1", Buffer.from([0x63, 0x61, 0x66, 0xe9])),
+    "/meta-1252": serve(
+      "text/html",
+      Buffer.concat([
+        Buffer.from('<html><head><meta charset="windows-1252"></head><body><p>caf'),
+        Buffer.from([0xe9, 0x20, 0x80]),
+        Buffer.from("</p></body></html>"),
+      ]),
+    ),
     "/r1": redirect("/r2", 301),
     "/r2": redirect("/r3", 307),
     "/r3": redirect("/page", 308),
@@ -88,6 +96,12 @@ describe("HttpWebFetcher — pages", () => {
 
   it("decodes with the charset header", async () => {
     expect((await fetcher().fetch(new URL(`${web.origin}/latin1`))).text).toBe("café");
+  });
+
+  it("decodes an HTML page by its own <meta charset> when the header names none", async () => {
+    const page = await fetcher().fetch(new URL(`${web.origin}/meta-1252`));
+    expect(page.text).toBe("café €");
+    expect(page.contentType).toBe("text/html");
   });
 
   it("follows up to 3 redirects (relative locations) and reports the final URL", async () => {
