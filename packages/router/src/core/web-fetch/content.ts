@@ -41,17 +41,20 @@ const CP1252_C1 =
 /** Decode bytes with the header's charset when TextDecoder knows it, else UTF-8 (lenient). */
 export function decodeBody(bytes: Uint8Array, charset: string | undefined): string {
   if (charset !== undefined) {
-    let decoder: TextDecoder | undefined;
+    let decoded: { text: string; encoding: string } | undefined;
     try {
-      decoder = new TextDecoder(charset);
+      const decoder = new TextDecoder(charset);
+      decoded = { text: decoder.decode(bytes), encoding: decoder.encoding };
     } catch {
       // An unknown label (RangeError): fall back to UTF-8, the web's default.
     }
-    if (decoder !== undefined) {
-      const text = decoder.decode(bytes);
-      if (decoder.encoding !== "windows-1252") return text;
-      return text.replace(/[\u0080-\u009f]/g, (c) => CP1252_C1[c.charCodeAt(0) - 0x80] ?? c);
+    if (decoded?.encoding === "windows-1252") {
+      return decoded.text.replace(
+        /[\u0080-\u009f]/g,
+        (c: string) => CP1252_C1[c.charCodeAt(0) - 0x80] ?? c,
+      );
     }
+    if (decoded !== undefined) return decoded.text;
   }
   return new TextDecoder("utf-8").decode(bytes);
 }
