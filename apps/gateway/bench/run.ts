@@ -2,8 +2,8 @@
 // the usage writer's throughput. Uses DATABASE_URL / REDIS_URL when set (the production path).
 import { cpus } from "node:os";
 import autocannon from "autocannon";
-import { Redis } from "ioredis";
 import { cpuMs, rssMb, start, stopChildren } from "./children.js";
+import { redisCpuReader, requestOf } from "./load-shared.js";
 import { openLoop } from "./open-loop.js";
 import { streamTtfb } from "./stream-ttfb.js";
 import { writerThroughput } from "./writer.js";
@@ -12,23 +12,8 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Closed-loop rounds per target, alternating (a shared VM drifts by ±15% between runs). */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-function requestOf(key: string, alias: string) {
-  return {
-    path: "/v1/completions",
-    body: JSON.stringify({ model: alias, prompt: "Benchmark prompt.", max_tokens: 16 }),
-    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-  };
-}
-
 /** Redis's own CPU time so far in ms (INFO cpu), or 0 without REDIS_URL. */
-const redisInfo = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : null;
-async function redisCpuMs(): Promise<number> {
-  if (!redisInfo) return 0;
-  const info = await redisInfo.info("cpu");
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return (field("used_cpu_sys") + field("used_cpu_user")) * 1000;
-}
-
+const redisCpu = redisCpuReader();
 /** Processes whose CPU time per request a closed-loop round reports. */
 interface Pids {
   target: number | undefined;
@@ -49,9 +34,9 @@ async function load(url: string, key: string, alias: string, pids: Pids) {
   };
   // Warm up caches and connection pools before measuring.
   await autocannon({ ...opts, duration: 2 });
-  const before = [cpuMs(pids.target), cpuMs(pids.fixture), await redisCpuMs()];
+  const before = [cpuMs(pids.target), cpuMs(pids.fixture), await redisCpu.read()];
   const r = await autocannon({ ...opts, duration: DURATION });
-  const after = [cpuMs(pids.target), cpuMs(pids.fixture), await redisCpuMs()];
+  const after = [cpuMs(pids.target), cpuMs(pids.fixture), await redisCpu.read()];
   const perRequestUs = (i: number) =>
     r.requests.total > 0 ? ((after[i] ?? 0) - (before[i] ?? 0)) * (1000 / r.requests.total) : 0;
   return {
@@ -68,7 +53,9 @@ type LoadResult = Awaited<ReturnType<typeof load>>;
 
 function cpuOf(r: LoadResult): string {
   const { target, fixture, redis } = r.cpuUs;
-  return [target, fixture, ...(redisInfo ? [redis] : [])].map((v) => v.toFixed(0)).join(" / ");
+  return [target, fixture, ...(redisCpu.enabled ? [redis] : [])]
+    .map((v) => v.toFixed(0))
+    .join(" / ");
 }
 
 /** The round with the median throughput (its latencies come with it). */
@@ -140,5 +127,5 @@ try {
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {
   stopChildren();
-  redisInfo?.disconnect();
+  redisCpu.close();
 }
