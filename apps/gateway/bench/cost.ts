@@ -4,6 +4,7 @@
 // COST_ROUNDS rounds (default 3), and prints per request: CPU of the target, the fixture router
 // and Redis, and the target's allocation, promotion and GC pauses (bench/gc-account.mjs). These
 // move ±3% between rounds on a VM whose req/s moves ±15%, so they show changes req/s cannot.
+// (Throughput is `npm run bench`'s: an autocannon run of a fixed count ends on a whole second.)
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -46,7 +47,7 @@ try {
     `portal bench:cost: ${REQUESTS} requests per round, 32 connections, ${process.env.DATABASE_URL ? "Postgres" : "PGlite"} + ${redisCpu.enabled ? "Redis" : "in-process stores"}`,
   );
   console.log(
-    "| round | target | req/s | CPU µs/req (target / fixture / Redis) | KB allocated / req | KB promoted / req | scavenges | mark-compacts | GC µs/req | longest GC ms |",
+    "| round | target | p50 / p99 ms | CPU µs/req (target / fixture / Redis) | KB allocated / req | KB promoted / req | scavenges | mark-compacts | GC µs/req | longest GC ms |",
   );
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   for (let round = 1; round <= ROUNDS; round++) {
@@ -58,9 +59,7 @@ try {
       await sleep(300);
       t.proc.kill("SIGUSR2");
       const before = [cpuMs(t.proc.pid), cpuMs(fixture.proc.pid), await redisCpu.read()];
-      const t0 = performance.now();
       const r = await autocannon({ ...opts, amount: REQUESTS });
-      const seconds = (performance.now() - t0) / 1000;
       const after = [cpuMs(t.proc.pid), cpuMs(fixture.proc.pid), await redisCpu.read()];
       t.proc.kill("SIGUSR2");
       const file = path.join(
@@ -80,7 +79,7 @@ try {
       const perReq = (i: number) => ((((after[i] ?? 0) - (before[i] ?? 0)) * 1000) / n).toFixed(0);
       const kb = (bytes: number | undefined) => ((bytes ?? 0) / n / 1024).toFixed(1);
       console.log(
-        `| ${round} | ${t.mode} | ${(n / seconds).toFixed(0)} | ${perReq(0)} / ${perReq(1)} / ${redisCpu.enabled ? perReq(2) : "—"} | ${kb(gc?.allocated)} | ${kb(gc?.promoted)} | ${gc?.scavenges ?? "?"} | ${gc?.majors ?? "?"} | ${(((gc?.pauseMs ?? 0) * 1000) / n).toFixed(0)} | ${(gc?.maxPauseMs ?? 0).toFixed(1)} |`,
+        `| ${round} | ${t.mode} | ${r.latency.p50} / ${r.latency.p99} | ${perReq(0)} / ${perReq(1)} / ${redisCpu.enabled ? perReq(2) : "—"} | ${kb(gc?.allocated)} | ${kb(gc?.promoted)} | ${gc?.scavenges ?? "?"} | ${gc?.majors ?? "?"} | ${(((gc?.pauseMs ?? 0) * 1000) / n).toFixed(0)} | ${(gc?.maxPauseMs ?? 0).toFixed(1)} |`,
       );
       if (r.non2xx > 0) console.log(`  (${r.non2xx} of ${n} answers were not 2xx)`);
       rmSync(file, { force: true });
