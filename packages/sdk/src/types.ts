@@ -36,8 +36,9 @@ export interface CompletionRequest {
   frequency_penalty?: number;
   stop?: string | string[];
   stream?: boolean;
-  /** Seconds; must be greater than `precommit_timeout`. */
+  /** Seconds (default 180); must be greater than `precommit_timeout`. */
   timeout?: number;
+  /** Seconds (default 120, or two thirds of a shorter `timeout` given alone). */
   precommit_timeout?: number;
   user?: string;
 }
