@@ -9,6 +9,8 @@ export interface OpenLoopResult {
   ok: number;
   p50: number;
   p99: number;
+  /** The target's own X-Portal-Overhead-Ms at p50 / p99, when it sends the header. */
+  overhead?: { p50: number; p99: number };
 }
 
 export async function openLoop(opts: {
@@ -23,6 +25,7 @@ export async function openLoop(opts: {
   const pool = new Pool(opts.url, { connections: opts.connections });
   const total = Math.round(opts.rate * opts.seconds);
   const latencies = new Float64Array(total);
+  const overheads: number[] = [];
   const started = performance.now();
   let sent = 0;
   let ok = 0;
@@ -32,6 +35,8 @@ export async function openLoop(opts: {
       .request({ method: "POST", path: opts.path, headers: opts.headers, body: opts.body })
       .then(async (res) => {
         await res.body.text();
+        const overhead = Number(res.headers["x-portal-overhead-ms"]);
+        if (Number.isFinite(overhead)) overheads.push(overhead);
         if (res.statusCode === 200) ok++;
       })
       .catch(() => {})
@@ -56,7 +61,17 @@ export async function openLoop(opts: {
   });
   await Promise.all(inflight);
   await pool.close();
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { sent, ok, p50: at(0.5), p99: at(0.99) };
+  const quantile = (values: ArrayLike<number>) => {
+    const sorted = Array.from(values).sort((a, b) => a - b);
+    return (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  };
+  const at = quantile(latencies);
+  const own = quantile(overheads);
+  return {
+    sent,
+    ok,
+    p50: at(0.5),
+    p99: at(0.99),
+    ...(overheads.length > 0 && { overhead: { p50: own(0.5), p99: own(0.99) } }),
+  };
 }
