@@ -62,6 +62,14 @@ describe("classifyAddress — IPv6 and mapped forms", () => {
     ["::127.0.0.1", "loopback"],
     ["64:ff9b::10.0.0.1", "private"],
     ["::ffff:0.0.0.0", "unspecified"],
+    // 6to4 carries its IPv4 host in groups 2–3: 2002:7f00:1:: is 127.0.0.1.
+    ["2002:7f00:1::", "loopback"],
+    ["2002:a9fe:a9fe::1", "link_local"],
+    ["2002:c0a8:101:1::1", "private"],
+    // Teredo's client address is the last 32 bits inverted: 80ff:fffe is 127.0.0.1.
+    ["2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"],
+    ["2001::f5ff:fffe", "private"],
+    ["64:ff9b:1::a00:1", "private"],
   ])("%s is %s", (ip, kind) => {
     expect(classifyAddress(ip)).toBe(kind);
   });
@@ -72,6 +80,9 @@ describe("classifyAddress — IPv6 and mapped forms", () => {
     "::ffff:8.8.8.8",
     "64:ff9b::8.8.8.8",
     "fe00::1",
+    "2002:808:808::1", // 6to4 of 8.8.8.8
+    "2001:0:4136:e378:8000:63bf:f7f7:f7f7", // Teredo client 8.8.8.8
+    "2001:db8::1", // documentation prefix, not Teredo (2001:0::/32 only)
   ])("%s is public", (ip) => {
     expect(classifyAddress(ip)).toBe("public");
   });

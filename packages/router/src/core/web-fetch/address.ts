@@ -72,7 +72,12 @@ function classifyV4(n: number): AddressClass {
   return "public";
 }
 
-/** The IPv4 address an IPv6 address carries (mapped, compatible or NAT64), if any. */
+/**
+ * The IPv4 address an IPv6 address carries and would reach, if any: IPv4-mapped, -translated and
+ * -compatible forms, NAT64 (the well-known 64:ff9b::/96 and the local-use 64:ff9b:1::/48), 6to4
+ * (2002:V4HI:V4LO::/48) and Teredo (2001:0::/32, whose client address is the last 32 bits
+ * inverted). A relay or translator on the path would carry a connection on to that IPv4 host.
+ */
 function embeddedV4(g: number[]): number | undefined {
   const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, hi = 0, lo = 0] = g;
   const v4n = hi * 65_536 + lo;
@@ -81,6 +86,9 @@ function embeddedV4(g: number[]): number | undefined {
   if (zeroHead && e === 0xffff && f === 0) return v4n; // ::ffff:0:a.b.c.d (IPv4-translated)
   if (zeroHead && e === 0 && f === 0 && hi !== 0) return v4n; // ::a.b.c.d (deprecated compatible)
   if (a === 0x64 && b === 0xff9b && c === 0 && d === 0 && e === 0 && f === 0) return v4n; // NAT64
+  if (a === 0x64 && b === 0xff9b && c === 1) return v4n; // local-use NAT64 (RFC 8215)
+  if (a === 0x2002) return b * 65_536 + c; // 6to4 (RFC 3056)
+  if (a === 0x2001 && b === 0) return (hi ^ 0xffff) * 65_536 + (lo ^ 0xffff); // Teredo (RFC 4380)
   return undefined;
 }
 
