@@ -19,6 +19,12 @@ describe("classifyAddress — IPv4", () => {
     ["239.255.255.255", "multicast"],
     ["240.0.0.1", "reserved"],
     ["255.255.255.255", "reserved"],
+    ["192.0.0.8", "reserved"],
+    ["192.0.2.10", "reserved"],
+    ["198.18.0.1", "reserved"],
+    ["198.19.255.255", "reserved"],
+    ["198.51.100.7", "reserved"],
+    ["203.0.113.9", "reserved"],
   ])("%s is %s", (ip, kind) => {
     expect(classifyAddress(ip)).toBe(kind);
   });
@@ -34,6 +40,10 @@ describe("classifyAddress — IPv4", () => {
     "169.253.1.1",
     "11.0.0.1",
     "223.255.255.255",
+    "192.0.1.1",
+    "198.17.255.255",
+    "198.20.0.0",
+    "203.0.114.1",
   ])("%s is public", (ip) => {
     expect(classifyAddress(ip)).toBe("public");
   });
@@ -70,6 +80,8 @@ describe("classifyAddress — IPv6 and mapped forms", () => {
     ["2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"],
     ["2001::f5ff:fffe", "private"],
     ["64:ff9b:1::a00:1", "private"],
+    ["2001:db8::1", "reserved"], // documentation, not Teredo (that is 2001:0::/32 only)
+    ["100::1", "reserved"],
   ])("%s is %s", (ip, kind) => {
     expect(classifyAddress(ip)).toBe(kind);
   });
@@ -82,7 +94,7 @@ describe("classifyAddress — IPv6 and mapped forms", () => {
     "fe00::1",
     "2002:808:808::1", // 6to4 of 8.8.8.8
     "2001:0:4136:e378:8000:63bf:f7f7:f7f7", // Teredo client 8.8.8.8
-    "2001:db8::1", // documentation prefix, not Teredo (2001:0::/32 only)
+    "2001:db9::1",
   ])("%s is public", (ip) => {
     expect(classifyAddress(ip)).toBe("public");
   });

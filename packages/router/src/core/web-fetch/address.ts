@@ -13,7 +13,7 @@ export type AddressClass =
   | "link_local" // 169.254/16, fe80::/10
   | "unique_local" // fc00::/7
   | "multicast" // 224/4, ff00::/8
-  | "reserved" // 240/4 (includes 255.255.255.255)
+  | "reserved" // 240/4 (includes 255.255.255.255); IETF, documentation and benchmarking ranges
   | "invalid"; // not an IP address at all
 
 /** An IPv4 range as [network, prefix length] and what it is. */
@@ -27,6 +27,13 @@ const V4_RANGES: Array<[number, number, AddressClass]> = [
   [v4("192.168.0.0"), 16, "private"],
   [v4("224.0.0.0"), 4, "multicast"],
   [v4("240.0.0.0"), 4, "reserved"],
+  // Never public hosts (RFC 6890): IETF protocol assignments, the three documentation ranges,
+  // and benchmarking, which fake-IP DNS proxies hand out for arbitrary names (198.18/15).
+  [v4("192.0.0.0"), 24, "reserved"],
+  [v4("192.0.2.0"), 24, "reserved"],
+  [v4("198.18.0.0"), 15, "reserved"],
+  [v4("198.51.100.0"), 24, "reserved"],
+  [v4("203.0.113.0"), 24, "reserved"],
 ];
 
 function v4(text: string): number {
@@ -102,6 +109,8 @@ function classifyV6(g: number[]): AddressClass {
   if ((first & 0xffc0) === 0xfec0) return "private";
   if ((first & 0xfe00) === 0xfc00) return "unique_local";
   if ((first & 0xff00) === 0xff00) return "multicast";
+  if (first === 0x2001 && g[1] === 0xdb8) return "reserved"; // documentation (RFC 3849)
+  if (first === 0x100 && g[1] === 0 && g[2] === 0 && g[3] === 0) return "reserved"; // discard
   return "public";
 }
 
