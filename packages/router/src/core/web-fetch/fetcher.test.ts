@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redirect, serve, startWebServer, type TestWebServer } from "../../testing/web-server.js";
 import { RouterDomainError, WebFetchFailedError, WebFetchRefusedError } from "../errors.js";
@@ -10,6 +11,11 @@ import type { WebFetchPolicy } from "./policy.js";
 
 const HTML = "<html><head><title>x</title></head><body><p>Hello &amp; welcome</p></body></html>";
 const sha = (s: string | Buffer) => createHash("sha256").update(s).digest("hex");
+/** A body sent with a Content-Encoding, as a server that compresses would. */
+const encoded =
+  (encoding: string, body: Buffer, type = "text/plain") =>
+  (_req: unknown, res: ServerResponse) =>
+    void res.writeHead(200, { "content-type": type, "content-encoding": encoding }).end(body);
 
 let web: TestWebServer;
 const fetchers: HttpWebFetcher[] = [];
@@ -69,10 +75,18 @@ beforeAll(async () => {
       res.write("partial");
     },
     "/stall-headers": () => {},
-    "/gzip": (_req, res) =>
+    "/gzip": encoded("gzip", gzipSync(Buffer.from("zipped café"))),
+    "/deflate": encoded("deflate", deflateSync(Buffer.from("deflated"))),
+    "/deflate-raw": encoded("deflate", deflateRawSync(Buffer.from("raw deflate"))),
+    "/br": encoded("br", brotliCompressSync(Buffer.from("<p>brotli</p>")), "text/html"),
+    // 1 MB of zeros compress to ~1 KB: within max_bytes as received, far over it decoded.
+    "/bomb": encoded("gzip", gzipSync(Buffer.alloc(1_000_000, 0x61))),
+    "/corrupt": encoded("gzip", Buffer.from("not gzip at all")),
+    "/zstd": encoded("zstd", Buffer.from("whatever")),
+    "/echo-accept": (req, res) =>
       void res
-        .writeHead(200, { "content-type": "text/plain", "content-encoding": "gzip" })
-        .end("z"),
+        .writeHead(200, { "content-type": "text/plain" })
+        .end(req.headers["accept-encoding"] ?? ""),
   });
 });
 afterAll(async () => {
@@ -145,9 +159,27 @@ describe("HttpWebFetcher — limits", () => {
     }
   });
 
-  it("refuses compressed bodies it did not ask for", async () => {
-    const e = await rejection(fetcher().fetch(new URL(`${web.origin}/gzip`)));
-    expect(e.details).toMatchObject({ reason: "content_encoding", encoding: "gzip" });
+  it("asks for gzip, deflate and br and decodes them; counts and hashes the body as received", async () => {
+    const accept = await fetcher().fetch(new URL(`${web.origin}/echo-accept`));
+    expect(accept.text).toBe("gzip, deflate, br");
+    const gz = await fetcher().fetch(new URL(`${web.origin}/gzip`));
+    const sent = gzipSync(Buffer.from("zipped café"));
+    expect(gz).toMatchObject({ text: "zipped café", bytes: sent.length });
+    expect(gz.sha256).toBe(sha(sent));
+    expect((await fetcher().fetch(new URL(`${web.origin}/deflate`))).text).toBe("deflated");
+    expect((await fetcher().fetch(new URL(`${web.origin}/deflate-raw`))).text).toBe("raw deflate");
+    expect((await fetcher().fetch(new URL(`${web.origin}/br`))).text).toBe("brotli");
+  });
+
+  it("refuses a body that decodes past max_bytes, a corrupt one and an unread coding", async () => {
+    const bomb = await rejection(fetcher().fetch(new URL(`${web.origin}/bomb`)));
+    expect(bomb).toBeInstanceOf(WebFetchFailedError);
+    expect(bomb.details).toMatchObject({ reason: "too_large", max_bytes: 4096 });
+    const corrupt = await rejection(fetcher().fetch(new URL(`${web.origin}/corrupt`)));
+    expect(corrupt.details).toMatchObject({ reason: "content_encoding", encoding: "gzip" });
+    expect(corrupt.message).toContain("corrupt");
+    const zstd = await rejection(fetcher().fetch(new URL(`${web.origin}/zstd`)));
+    expect(zstd.details).toMatchObject({ reason: "content_encoding", encoding: "zstd" });
   });
 
   it("reports a refused connection as a network failure with the code only", async () => {

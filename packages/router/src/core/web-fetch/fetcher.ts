@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { Agent, type Dispatcher, request } from "undici";
 import { RouterDomainError, WebFetchFailedError } from "../errors.js";
 import { bodyText, contentKind, parseContentType } from "./content.js";
+import { ACCEPTED_ENCODINGS, BodyDecodeError, decodeContent } from "./decode.js";
 import { BlockedAddressError, guardedLookup, type Resolver } from "./guarded-lookup.js";
 import { checkUrl, displayUrl, privateAddressRefusal, type WebFetchPolicy } from "./policy.js";
 
@@ -15,7 +16,7 @@ export interface FetchedPage {
   status: number;
   /** The response's Content-Type header as sent. */
   contentType: string;
-  /** Body size as received, and its sha256 (hex): what the text was made from. */
+  /** Body size as received (before any Content-Encoding is undone), and its sha256 (hex). */
   bytes: number;
   sha256: string;
   /** The body as prompt text (HTML reduced to text). */
@@ -36,8 +37,8 @@ const REDIRECT = new Set([301, 302, 303, 307, 308]);
 const HEADERS = {
   "user-agent": "portal-router-web-fetch/0.1",
   accept: "text/html, application/xhtml+xml, text/*;q=0.9, application/json;q=0.9",
-  // Bodies are counted and hashed as received: compressed bodies are not asked for.
-  "accept-encoding": "identity",
+  // Bodies are counted (max_bytes) and hashed as received, then decoded, again within max_bytes.
+  "accept-encoding": ACCEPTED_ENCODINGS,
 };
 
 function header(headers: Dispatcher.ResponseData["headers"], name: string): string | undefined {
@@ -193,9 +194,6 @@ export class HttpWebFetcher implements WebFetcher {
       );
     }
     const encoding = header(res.headers, "content-encoding")?.trim().toLowerCase();
-    if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
-      throw fail(`content encoding ${encoding} is not read`, "content_encoding", { encoding });
-    }
     const max = this.policy.maxBytes;
     const tooLarge = () =>
       fail(`the body is larger than ${max} bytes (web_fetch.max_bytes)`, "too_large", {
@@ -211,6 +209,15 @@ export class HttpWebFetcher implements WebFetcher {
       chunks.push(buf);
     }
     const body = Buffer.concat(chunks, bytes);
+    let decoded: Buffer;
+    try {
+      decoded = await decodeContent(body, encoding, max);
+    } catch (err) {
+      if (!(err instanceof BodyDecodeError)) throw err;
+      throw fail(err.message, err.reason, {
+        ...(err.reason === "too_large" ? { max_bytes: max } : { encoding }),
+      });
+    }
     return {
       url: requested,
       finalUrl,
@@ -218,7 +225,7 @@ export class HttpWebFetcher implements WebFetcher {
       contentType,
       bytes,
       sha256: createHash("sha256").update(body).digest("hex"),
-      text: bodyText(body, kind, charset),
+      text: bodyText(decoded, kind, charset),
     };
   }
 
