@@ -244,3 +244,108 @@ describe("every router route under arbitrary input", () => {
     }
   }, 300_000);
 });
+
+describe("the A2A JSON-RPC endpoint under arbitrary requests", () => {
+  const METHODS = [
+    "message/send",
+    "tasks/get",
+    "tasks/cancel",
+    "message/stream",
+    "tasks/resubscribe",
+    "tasks/pushNotificationConfig/set",
+    "agent/getAuthenticatedExtendedCard",
+  ];
+  /** A valid A2A user message, and the same with one field gone wrong. */
+  const validMessage = fc.record({
+    kind: fc.constant("message"),
+    messageId: fc.uuid(),
+    role: fc.constant("user"),
+    parts: fc.array(
+      fc.record({ kind: fc.constant("text"), text: fc.string({ minLength: 1, maxLength: 40 }) }),
+      { minLength: 1, maxLength: 2 },
+    ),
+    metadata: fc.record(
+      { skill: fc.constantFrom("completion", "delegate", "validate", "factcheck") },
+      { requiredKeys: [] },
+    ),
+  });
+  const message = fc.oneof(
+    { weight: 2, arbitrary: validMessage },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(
+          validMessage,
+          fc.constantFrom("kind", "messageId", "role", "parts", "metadata"),
+          junk,
+        )
+        .map(([m, key, bad]) => ({ ...m, [key]: bad })),
+    },
+    { weight: 1, arbitrary: junk },
+  );
+  const params = fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record(
+        {
+          message,
+          configuration: fc.oneof(
+            { weight: 4, arbitrary: fc.record({ blocking: fc.boolean() }) },
+            { weight: 1, arbitrary: junk },
+          ),
+          id: fc.oneof(fc.uuid(), junk),
+          historyLength: fc.oneof(fc.integer({ min: -5, max: 50 }), junk),
+        },
+        { requiredKeys: ["message"] },
+      ),
+    },
+    { weight: 1, arbitrary: junk },
+  );
+  const request = fc.record(
+    {
+      jsonrpc: fc.oneof(
+        { weight: 9, arbitrary: fc.constant("2.0") },
+        { weight: 1, arbitrary: junk },
+      ),
+      id: fc.oneof(
+        { weight: 4, arbitrary: fc.oneof(fc.integer(), fc.string({ maxLength: 10 })) },
+        { weight: 1, arbitrary: fc.oneof(fc.constant(null), junk) },
+      ),
+      method: fc.oneof(
+        { weight: 6, arbitrary: fc.constant("message/send") },
+        { weight: 4, arbitrary: fc.constantFrom(...METHODS) },
+        { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+        { weight: 1, arbitrary: junk },
+      ),
+      params,
+    },
+    { requiredKeys: ["jsonrpc", "method"] },
+  );
+
+  it("answers every request with a JSON-RPC result or a specific error, never -32603", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          { weight: 9, arbitrary: request },
+          { weight: 1, arbitrary: fc.array(request, { maxLength: 2 }) },
+        ),
+        async (body) => {
+          const res = await fetch(`${t.node.url}/api/v1/a2a`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(15_000),
+          });
+          const text = await res.text();
+          const label = `${JSON.stringify(body).slice(0, 400)} -> ${res.status} ${text.slice(0, 300)}`;
+          expect(res.status, label).toBeLessThan(500);
+          const json = JSON.parse(text) as { error?: { code?: unknown }; result?: unknown };
+          if (res.status !== 200) return;
+          expect(json.error?.code, label).not.toBe(-32603);
+          expect("result" in json || typeof json.error?.code === "number", label).toBe(true);
+        },
+      ),
+      { numRuns: RUNS * 5 },
+    );
+  }, 300_000);
+});
