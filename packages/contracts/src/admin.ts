@@ -112,6 +112,21 @@ export const UpdateUserBody = z
     message: "give status or is_operator",
   });
 
+/** `GET /admin/api/orgs`: find orgs by part of a name or id, or a member's email. */
+export const OrgSearchQuery = z.object({
+  q: z
+    .string()
+    .trim()
+    .max(200)
+    .optional()
+    .describe("Part of an org's name or id, or a member's email"),
+});
+
+/** `GET /admin/api/keys`: every org's keys, or one org's. */
+export const KeysQuery = z.object({
+  org_id: z.string().trim().max(200).optional().describe("Only this org's keys"),
+});
+
 export const UsersQuery = z.object({
   q: z.string().trim().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(100),

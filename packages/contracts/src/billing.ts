@@ -35,6 +35,22 @@ export const ExportQuery = ExportQueryFields.refine((q) => q.from <= q.to, {
 });
 export type ExportQuery = z.infer<typeof ExportQuery>;
 
+/**
+ * `GET /admin/api/billing/reconciliation`: a UTC day range [from, to] inclusive (either may be
+ * omitted: `to` defaults to now, `from` to two days before `to`), every org or one.
+ */
+export const ReconciliationQuery = z
+  .object({
+    from: Day.optional().describe("First UTC day (default: two days before `to`)"),
+    to: Day.optional().describe("Last UTC day, inclusive (default: now)"),
+    org_id: z.string().trim().max(200).optional().describe("Only this org"),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: "from must not be after to",
+    path: ["from"],
+  });
+export type ReconciliationQuery = z.infer<typeof ReconciliationQuery>;
+
 /** Query of the monthly statement. */
 export const StatementQuery = z.object({
   month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "month must be YYYY-MM"),

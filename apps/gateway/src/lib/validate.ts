@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError } from "../errors.js";
 import { findUnstorableText } from "./storable-text.js";
+import { firstIssue, summarizeIssues } from "./zod-issues.js";
 
 /**
  * Read the body as JSON (whatever the Content-Type says) and validate it with zod. Unless
@@ -39,17 +40,24 @@ export async function parseJsonBody<S extends z.ZodType>(
     }
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({
-      path: i.path.map(String).join("."),
-      code: i.code,
-      message: i.message,
-    }));
-    const first = issues[0];
-    const summary = first
-      ? `${first.path ? `${first.path}: ` : ""}${first.message}`
-      : "invalid body";
-    throw new ApiError("invalid_request", `Invalid request: ${summary}`, { issues });
-  }
+  if (!parsed.success) throw invalidInput("request", parsed.error, "invalid body");
   return parsed.data;
+}
+
+/**
+ * Validate the query string with zod (each parameter's first value). A bad one is
+ * `invalid_request` naming the parameter, with every issue in `details.issues`, as for bodies.
+ */
+export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw invalidInput("query", parsed.error, "invalid query string");
+  return parsed.data;
+}
+
+/** The `invalid_request` error for a zod failure: the first issue in the message, all in details. */
+function invalidInput(what: "request" | "query", error: z.ZodError, fallback: string): ApiError {
+  const issues = summarizeIssues(error.issues);
+  return new ApiError("invalid_request", `Invalid ${what}: ${firstIssue(issues, fallback)}`, {
+    issues,
+  });
 }

@@ -13,7 +13,10 @@ import {
   DisableOrgBody,
   type ErrorCode,
   ExportQueryFields,
+  KeysQuery,
   OrgExportQueryFields,
+  OrgSearchQuery,
+  ReconciliationQuery,
   RollKeyBody,
   SetDisabledBody,
   SetModelAccessBody,
@@ -33,23 +36,12 @@ import {
   UsageQuery,
   UsersQuery,
 } from "@portal/contracts";
-import { z } from "zod";
+import type { z } from "zod";
 import { failureResponses } from "./responses.js";
 
 type Method = "get" | "post" | "patch" | "put" | "delete";
 /** method, path, summary, JSON body, success status, query parameters. */
 type Route = [Method, string, string, z.ZodType | null, number?, z.ZodObject?];
-
-/** Query strings the routes read by hand (the others parse a contracts schema). */
-const OrgSearchQuery = z.object({
-  q: z.string().optional().describe("Part of an org's name or id, or a member's email"),
-});
-const KeysQuery = z.object({ org_id: z.string().optional().describe("Only this org's keys") });
-const ReconciliationQuery = z.object({
-  from: z.iso.date().optional().describe("First UTC day (default: two days before `to`)"),
-  to: z.iso.date().optional().describe("Last UTC day, inclusive (default: now)"),
-  org_id: z.string().optional().describe("Only this org"),
-});
 
 const SESSION: ErrorCode[] = ["unauthorized", "forbidden", "not_found", "internal_error"];
 const MUTATION: ErrorCode[] = [...SESSION, "invalid_request", "invalid_json", "conflict"];

@@ -338,3 +338,65 @@ describe("support", () => {
     expect(next.data.map((a) => a.action)).toEqual(["org.created"]);
   });
 });
+
+describe("query strings", () => {
+  const bad = async (path: string, param: string, message: RegExp, session = op) => {
+    const body = await expectJson<{
+      error: { code: string; message: string; details: { issues: Array<{ path: string }> } };
+    }>(await asUser(gw, session, "GET", path), 400);
+    expect(body.error.code, path).toBe("invalid_request");
+    expect(body.error.message, path).toMatch(new RegExp(`^Invalid query: ${param}: `));
+    expect(body.error.message, path).toMatch(message);
+    expect(body.error.details.issues[0]?.path, path).toBe(param);
+  };
+
+  it("refuses a bad parameter naming it, on every operator and console query", async () => {
+    const s = await signUp(gw);
+    await bad("/admin/api/billing/reconciliation?from=2026-02-30", "from", /date/i);
+    await bad("/admin/api/billing/reconciliation?to=2026-13-01", "to", /date/i);
+    await bad(
+      "/admin/api/billing/reconciliation?from=2026-03-02&to=2026-03-01",
+      "from",
+      /from must not be after to/,
+    );
+    await bad("/admin/api/billing/reconciliation?from=2999-01-01", "from", /after today/);
+    await bad(`/admin/api/orgs?q=${"x".repeat(201)}`, "q", /200/);
+    await bad(`/admin/api/keys?org_id=${"x".repeat(201)}`, "org_id", /200/);
+    await bad("/admin/api/audit?limit=abc", "limit", /number/);
+    await bad("/admin/api/users?limit=0", "limit", /1/);
+    await bad("/admin/api/billing/exports/usage?from=2026-02-30&to=2026-03-01", "from", /date/i);
+    await bad(`/admin/api/orgs/${s.orgId}/billing/statement?month=2026-13`, "month", /YYYY-MM/);
+    await bad(`/portal/api/orgs/${s.orgId}/usage?days=91`, "days", /90/, s);
+  });
+
+  it("reads a reconciliation range as whole UTC days, and defaults to the last two days", async () => {
+    const t = await createTenant(gw);
+    const day = await expectJson<{ from: string; to: string; meter: unknown[] }>(
+      await asUser(
+        gw,
+        op,
+        "GET",
+        `/admin/api/billing/reconciliation?from=2024-02-29&to=2024-02-29&org_id=${t.orgId}`,
+      ),
+      200,
+    );
+    expect([day.from, day.to]).toEqual(["2024-02-29T00:00:00.000Z", "2024-03-01T00:00:00.000Z"]);
+    expect(day.meter).toEqual([]);
+    const named = await expectJson<{ from: string; to: string }>(
+      await asUser(gw, op, "GET", "/admin/api/billing/reconciliation?to=2026-03-10"),
+      200,
+    );
+    expect([named.from, named.to]).toEqual([
+      "2026-03-08T00:00:00.000Z",
+      "2026-03-11T00:00:00.000Z",
+    ]);
+    const before = Date.now();
+    const recent = await expectJson<{ from: string; to: string }>(
+      await asUser(gw, op, "GET", "/admin/api/billing/reconciliation"),
+      200,
+    );
+    const to = Date.parse(recent.to);
+    expect(to).toBeGreaterThanOrEqual(before);
+    expect(to - Date.parse(recent.from)).toBe(2 * 86_400_000);
+  });
+});

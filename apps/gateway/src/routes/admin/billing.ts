@@ -1,5 +1,7 @@
+import { ReconciliationQuery } from "@portal/contracts";
 import { Hono } from "hono";
 import { ApiError } from "../../errors.js";
+import { parseQuery } from "../../lib/validate.js";
 import { reconciliationReport } from "../../services/billing/reconcile.js";
 import { hourStart, rollupUsage } from "../../services/billing/rollup.js";
 import type { AppEnv } from "../../types.js";
@@ -22,17 +24,21 @@ export const billingRoutes = new Hono<AppEnv>()
     statementResponse(c, c.get("services").db, param(c, "orgId")),
   )
   .get("/billing/reconciliation", async (c) => {
-    const to = c.req.query("to") ? new Date(`${c.req.query("to")}T00:00:00Z`) : new Date();
-    const from = c.req.query("from")
-      ? new Date(`${c.req.query("from")}T00:00:00Z`)
-      : new Date(to.getTime() - 2 * DAY_MS);
-    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from > to) {
-      throw new ApiError("invalid_request", "Expected ?from=YYYY-MM-DD&to=YYYY-MM-DD.");
+    const q = parseQuery(c, ReconciliationQuery);
+    // A named last day runs to its end; without one the report runs to now.
+    const to = q.to ? new Date(Date.parse(`${q.to}T00:00:00Z`) + DAY_MS) : new Date();
+    const from = q.from
+      ? new Date(`${q.from}T00:00:00Z`)
+      : new Date(to.getTime() - (q.to ? 3 : 2) * DAY_MS);
+    if (from >= to) {
+      throw new ApiError("invalid_request", "Invalid query: from: from must not be after today.", {
+        issues: [{ path: "from", code: "custom", message: "from must not be after today" }],
+      });
     }
     const report = await reconciliationReport(c.get("services").db, {
       from,
-      to: c.req.query("to") ? new Date(to.getTime() + DAY_MS) : to,
-      orgId: c.req.query("org_id") || undefined,
+      to,
+      orgId: q.org_id || undefined,
     });
     return c.json(report);
   })

@@ -1,6 +1,12 @@
-import { DisableOrgBody, SetDisabledBody, UpdateAdminOrgBody } from "@portal/contracts";
+import {
+  DisableOrgBody,
+  KeysQuery,
+  OrgSearchQuery,
+  SetDisabledBody,
+  UpdateAdminOrgBody,
+} from "@portal/contracts";
 import { Hono } from "hono";
-import { parseJsonBody } from "../../lib/validate.js";
+import { parseJsonBody, parseQuery } from "../../lib/validate.js";
 import { listAllKeys, setKeyDisabled } from "../../services/admin/keys.js";
 import { changeOrgPlan, getOrgDetail, listOrgs, setOrgStatus } from "../../services/admin/orgs.js";
 import { invalidation } from "../../services/portal/invalidation.js";
@@ -10,7 +16,9 @@ import { actor, param } from "../portal/shared.js";
 /** /admin/api/orgs and /admin/api/keys: find orgs, disable/enable, change plan, disable keys. */
 export const orgRoutes = new Hono<AppEnv>()
   .get("/orgs", async (c) =>
-    c.json({ data: await listOrgs(c.get("services").db, c.req.query("q") || undefined) }),
+    c.json({
+      data: await listOrgs(c.get("services").db, parseQuery(c, OrgSearchQuery).q || undefined),
+    }),
   )
   .get("/orgs/:orgId", async (c) =>
     c.json(await getOrgDetail(c.get("services").db, param(c, "orgId"))),
@@ -44,7 +52,9 @@ export const orgRoutes = new Hono<AppEnv>()
     return c.json(await getOrgDetail(services.db, orgId));
   })
   .get("/keys", async (c) =>
-    c.json({ data: await listAllKeys(c.get("services").db, c.req.query("org_id") || undefined) }),
+    c.json({
+      data: await listAllKeys(c.get("services").db, parseQuery(c, KeysQuery).org_id || undefined),
+    }),
   )
   .post("/keys/:keyId/disabled", async (c) => {
     const input = await parseJsonBody(c, SetDisabledBody);

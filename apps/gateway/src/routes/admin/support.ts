@@ -1,6 +1,6 @@
 import { AuditQuery } from "@portal/contracts";
 import { Hono } from "hono";
-import { ApiError } from "../../errors.js";
+import { parseQuery } from "../../lib/validate.js";
 import { listAudit, lookupRequest } from "../../services/admin/lookup.js";
 import type { AppEnv } from "../../types.js";
 import { param } from "../portal/shared.js";
@@ -11,13 +11,12 @@ export const supportRoutes = new Hono<AppEnv>()
     c.json(await lookupRequest(c.get("services").db, param(c, "requestId"))),
   )
   .get("/audit", async (c) => {
-    const parsed = AuditQuery.safeParse(c.req.query());
-    if (!parsed.success) throw new ApiError("invalid_request", "Bad audit query.");
+    const q = parseQuery(c, AuditQuery);
     return c.json({
       data: await listAudit(c.get("services").db, {
-        orgId: parsed.data.org_id,
-        before: parsed.data.before,
-        limit: parsed.data.limit,
+        orgId: q.org_id,
+        before: q.before,
+        limit: q.limit,
       }),
     });
   });

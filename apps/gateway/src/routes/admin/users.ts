@@ -1,7 +1,6 @@
 import { UpdatePlanBody, UpdateUserBody, UsersQuery } from "@portal/contracts";
 import { Hono } from "hono";
-import { ApiError } from "../../errors.js";
-import { parseJsonBody } from "../../lib/validate.js";
+import { parseJsonBody, parseQuery } from "../../lib/validate.js";
 import { listPlans, updatePlan } from "../../services/admin/plans.js";
 import { listUsers, updateUser } from "../../services/admin/users.js";
 import { invalidation } from "../../services/portal/invalidation.js";
@@ -11,11 +10,8 @@ import { actor, param } from "../portal/shared.js";
 /** /admin/api/users and /admin/api/plans: console access, operator role, plan limits. */
 export const userRoutes = new Hono<AppEnv>()
   .get("/users", async (c) => {
-    const parsed = UsersQuery.safeParse(c.req.query());
-    if (!parsed.success) throw new ApiError("invalid_request", "Bad users query.");
-    return c.json({
-      data: await listUsers(c.get("services").db, parsed.data.q || undefined, parsed.data.limit),
-    });
+    const q = parseQuery(c, UsersQuery);
+    return c.json({ data: await listUsers(c.get("services").db, q.q || undefined, q.limit) });
   })
   .patch("/users/:userId", async (c) => {
     const input = await parseJsonBody(c, UpdateUserBody);

@@ -2,6 +2,7 @@ import { ExportQuery, StatementQuery } from "@portal/contracts";
 import type { Database } from "@portal/db";
 import type { Context } from "hono";
 import { ApiError } from "../../errors.js";
+import { parseQuery } from "../../lib/validate.js";
 import {
   type ExportInput,
   type ExportKind,
@@ -21,17 +22,7 @@ export function parseExportQuery(
   c: Context<AppEnv>,
   kind: ExportKind,
 ): ExportInput & { orgIdParam?: string | undefined } {
-  const parsed = ExportQuery.safeParse(c.req.query());
-  if (!parsed.success) {
-    throw new ApiError(
-      "invalid_request",
-      "Expected ?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv|jsonl].",
-      {
-        issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-      },
-    );
-  }
-  const q = parsed.data;
+  const q = parseQuery(c, ExportQuery);
   return {
     kind,
     format: q.format,
@@ -70,14 +61,12 @@ export async function statementResponse(
   db: Database,
   orgId: string,
 ): Promise<Response> {
-  const parsed = StatementQuery.safeParse(c.req.query());
-  if (!parsed.success)
-    throw new ApiError("invalid_request", "Expected ?month=YYYY-MM[&format=json|csv].");
-  const statement = await monthlyStatement(db, { orgId, month: parsed.data.month });
+  const q = parseQuery(c, StatementQuery);
+  const statement = await monthlyStatement(db, { orgId, month: q.month });
   if (!statement) throw new ApiError("not_found", "No such organization.");
-  if (parsed.data.format === "json") return c.json(statement);
+  if (q.format === "json") return c.json(statement);
   return c.body(statementCsv(statement), 200, {
     "content-type": CONTENT_TYPE.csv,
-    "content-disposition": `attachment; filename="statement-${orgId}-${parsed.data.month}.csv"`,
+    "content-disposition": `attachment; filename="statement-${orgId}-${q.month}.csv"`,
   });
 }

@@ -2,6 +2,7 @@ import { UsageQuery, type UsageResponse } from "@portal/contracts";
 import { eq, organizations, plans } from "@portal/db";
 import { type Context, Hono } from "hono";
 import { ApiError } from "../../errors.js";
+import { parseQuery } from "../../lib/validate.js";
 import { billingOverview } from "../../services/portal/billing.js";
 import { listKeys } from "../../services/portal/keys.js";
 import { requireRole } from "../../services/portal/orgs.js";
@@ -26,12 +27,11 @@ async function orgPlan(c: Context<AppEnv>) {
 /** /portal/api/orgs/:orgId/{usage,billing,models}: what the console shows about an org. */
 export const usageRoutes = new Hono<AppEnv>()
   .get("/usage", async (c) => {
-    const parsed = UsageQuery.safeParse({ days: c.req.query("days") ?? undefined });
-    if (!parsed.success) throw new ApiError("invalid_request", "days must be 1–90.");
+    const query = parseQuery(c, UsageQuery);
     const { ctx, db, plan } = await orgPlan(c);
     const to = new Date();
     const from = new Date(
-      Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate() - (parsed.data.days - 1)),
+      Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate() - (query.days - 1)),
     );
     const [days, keys, allowance] = await Promise.all([
       dailyUsage(db, ctx.orgId, from, to),

@@ -1,5 +1,6 @@
 import type { CompletionRequest, ErrorCode, FinishReason } from "@portal/contracts";
 import type { z } from "zod";
+import { firstIssue, summarizeIssues } from "../../lib/zod-issues.js";
 import type { ChatTranscript } from "./chat-prompt.js";
 
 /**
@@ -51,12 +52,6 @@ export function toCompletionRequest(req: CompatRequest, prompt: string): Complet
   return { ...req.completion, prompt, stream: req.stream };
 }
 
-export interface IssueSummary {
-  path: string;
-  code: string;
-  message: string;
-}
-
 /** Parse a raw body as JSON and validate it; failures come back as catalogue errors. */
 export function parseJsonWith<S extends z.ZodType>(
   rawBody: string,
@@ -74,9 +69,9 @@ export function parseJsonWith<S extends z.ZodType>(
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issues = summarizeIssues(parsed.error.issues);
-  const first = issues[0];
-  const summary = first ? `${first.path ? `${first.path}: ` : ""}${first.message}` : "invalid body";
-  return fail("invalid_request", `Invalid request: ${summary}`, { issues });
+  return fail("invalid_request", `Invalid request: ${firstIssue(issues, "invalid body")}`, {
+    issues,
+  });
 }
 
 function fail(
@@ -85,47 +80,6 @@ function fail(
   details?: Record<string, unknown>,
 ): { ok: false; error: CatalogError } {
   return { ok: false, error: details ? { code, message, details } : { code, message } };
-}
-
-/**
- * Flatten zod issues into `{path, code, message}`. A failed union (string | parts[]) is replaced
- * by the issues of the one branch whose root type matched, so a bad content part reads
- * "messages.1.content.0.type: content part type 'image_url' is not supported…" rather than
- * "Invalid input".
- */
-export function summarizeIssues(
-  issues: readonly z.core.$ZodIssue[],
-  prefix: readonly PropertyKey[] = [],
-): IssueSummary[] {
-  const out: IssueSummary[] = [];
-  for (const issue of issues) {
-    const path = [...prefix, ...issue.path];
-    if (issue.code === "invalid_union" && issue.errors.length > 0) {
-      const plausible = issue.errors.filter((branch) => !isRootTypeMismatch(branch));
-      const only = plausible.length === 1 ? plausible[0] : undefined;
-      if (only) {
-        out.push(...summarizeIssues(only, path));
-        continue;
-      }
-      if (plausible.length === 0) {
-        const expected = issue.errors
-          .flatMap((branch) => branch.map((i) => (i.code === "invalid_type" ? i.expected : null)))
-          .filter((e): e is NonNullable<typeof e> => e !== null);
-        out.push({
-          path: path.map(String).join("."),
-          code: "invalid_type",
-          message: `expected ${[...new Set(expected)].join(" or ")}`,
-        });
-        continue;
-      }
-    }
-    out.push({ path: path.map(String).join("."), code: issue.code, message: issue.message });
-  }
-  return out;
-}
-
-function isRootTypeMismatch(branch: readonly z.core.$ZodIssue[]): boolean {
-  return branch.length === 1 && branch[0]?.code === "invalid_type" && branch[0].path.length === 0;
 }
 
 /** Map our finish reason to OpenAI's: only a token-limit cut is `length`. */
