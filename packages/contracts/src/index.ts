@@ -6,6 +6,7 @@ export * from "./completions.js";
 export * from "./envelope.js";
 export * from "./errors.js";
 export * from "./ids.js";
+export * from "./json-depth.js";
 export * from "./money.js";
 export * from "./portal.js";
 export * from "./public-api.js";

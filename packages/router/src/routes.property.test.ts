@@ -137,7 +137,17 @@ afterAll(async () => {
   await web?.close();
 });
 
+/**
+ * A value nested 20,000 levels deep. It cannot be built as an object and serialised (the test's
+ * own JSON.stringify would overflow the stack), so junk carries this marker and `deepen` puts the
+ * nesting into the serialised body.
+ */
+const DEEP = "\u0001deep\u0001";
+const DEEP_TEXT = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+const deepen = (json: string) => json.replaceAll(JSON.stringify(DEEP), DEEP_TEXT);
+
 const junk = fc.oneof(
+  fc.constant(DEEP),
   fc.string({ maxLength: 30 }),
   fc.integer(),
   fc.double(),
@@ -164,7 +174,7 @@ function offByOne(base: Record<string, unknown>) {
     const key = leaf ?? head;
     if (drop) delete holder[key];
     else holder[key] = bad;
-    return JSON.stringify(out);
+    return deepen(JSON.stringify(out));
   });
 }
 
@@ -173,6 +183,7 @@ function requestFor(path: string) {
   const bodies = [
     fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? "null"),
     fc.string({ maxLength: 80 }),
+    fc.constant(DEEP_TEXT),
     ...(base ? [fc.constant(JSON.stringify(base)), offByOne(base), offByOne(base)] : []),
   ];
   return fc.record({
@@ -232,7 +243,7 @@ describe("every router route under arbitrary input", () => {
             signal: AbortSignal.timeout(15_000),
           });
           const text = await res.text();
-          const label = `${route.method} ${path} ${JSON.stringify(r)} -> ${res.status} ${text.slice(0, 300)}`;
+          const label = `${route.method} ${path} ${JSON.stringify(r).slice(0, 600)} -> ${res.status} ${text.slice(0, 300)}`;
           expect(res.status, label).not.toBe(500);
           if (res.status < 400) return;
           if (res.status === 402 && route.path.includes("/x402/")) {
@@ -347,7 +358,7 @@ describe("the A2A JSON-RPC endpoint under arbitrary requests", () => {
           const res = await fetch(`${t.node.url}/api/v1/a2a`, {
             method: "POST",
             headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-            body: JSON.stringify(body),
+            body: deepen(JSON.stringify(body)),
             signal: AbortSignal.timeout(15_000),
           });
           const text = await res.text();

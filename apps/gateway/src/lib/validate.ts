@@ -1,3 +1,4 @@
+import { parseJsonText } from "@portal/contracts";
 import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError } from "../errors.js";
@@ -17,15 +18,12 @@ export async function parseJsonBody<S extends z.ZodType>(
   const text = await c.req.text();
   if (text.trim() === "")
     throw new ApiError("invalid_json", "The request body is empty; send a JSON object.");
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ApiError(
-      "invalid_json",
-      `The request body is not valid JSON: ${(err as Error).message}`,
-    );
+  const read = parseJsonText(text);
+  if (!read.ok) {
+    if (read.tooDeep) throw new ApiError("invalid_request", read.message);
+    throw new ApiError("invalid_json", `The request body is not valid JSON: ${read.message}`);
   }
+  const json = read.value;
   if (!opts.anyText) {
     const bad = findUnstorableText(json);
     if (bad !== null) {

@@ -12,7 +12,14 @@ import {
   type TestTenant,
 } from "../testing/harness.js";
 import { asUser, makeOperator, type PortalSession, signUp } from "../testing/portal.js";
-import { type JsonSchema, nearlyValid, resolverOf, valid } from "../testing/schema-arbitrary.js";
+import {
+  DEEP_TEXT,
+  deepen,
+  type JsonSchema,
+  nearlyValid,
+  resolverOf,
+  valid,
+} from "../testing/schema-arbitrary.js";
 
 interface Operation {
   method: string;
@@ -102,6 +109,7 @@ const QUERY_NAMES = ["from", "to", "format", "org_id", "q", "days", "limit", "be
 const JUNK_BODY = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? "null"),
   fc.string({ maxLength: 60 }),
+  fc.constant(DEEP_TEXT),
 );
 
 /** A body as JSON, its id-like fields (`*_id`, `model`) often set to things that exist. */
@@ -117,7 +125,7 @@ function withKnownIds(body: fc.Arbitrary<unknown>) {
       }
       return out;
     })
-    .map((v) => JSON.stringify(v));
+    .map((v) => deepen(JSON.stringify(v)));
 }
 
 /** A request for one operation: params from real ids or junk, a body from its schema or off it. */
@@ -225,7 +233,7 @@ describe("every documented operation under arbitrary input", () => {
         fc.asyncProperty(requestFor(o), async (r) => {
           const res = await send(o, r as Req);
           const text = await res.text();
-          const label = `${name} ${JSON.stringify(r)} -> ${res.status} ${text.slice(0, 400)}`;
+          const label = `${name} ${JSON.stringify(r).slice(0, 600)} -> ${res.status} ${text.slice(0, 400)}`;
           if (!seen.has(name)) seen.set(name, new Set());
           seen.get(name)?.add(res.status);
           expect(res.status, label).toBeLessThan(500);

@@ -37,7 +37,16 @@ export function resolverOf(doc: { components?: { schemas?: Record<string, JsonSc
   };
 }
 
+/**
+ * A value nested 20,000 levels deep, as a marker: built as an object, the test's own
+ * JSON.stringify would overflow the stack, so `deepen` puts the nesting into the serialised body.
+ */
+const DEEP = "\u0001deep\u0001";
+export const DEEP_TEXT = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+export const deepen = (json: string) => json.replaceAll(JSON.stringify(DEEP), DEEP_TEXT);
+
 const junk = fc.oneof(
+  fc.constant(DEEP),
   fc.string({ maxLength: 30 }),
   fc.integer(),
   fc.double(),

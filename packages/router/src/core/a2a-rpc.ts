@@ -3,6 +3,7 @@ import {
   RouterDelegateRequest,
   RouterFactcheckRequest,
   RouterValidateRequest,
+  TOO_DEEP_MESSAGE,
 } from "@portal/contracts";
 import { z } from "zod";
 import { delegateV2 } from "./delegate/service.js";
@@ -180,7 +181,11 @@ export class A2aRpc {
   ) {}
 
   /** Answer one JSON-RPC request given as parsed JSON (or a parse failure). */
-  async handle(body: { ok: true; value: unknown } | { ok: false }): Promise<JsonRpcResponse> {
+  async handle(
+    body: { ok: true; value: unknown } | { ok: false; tooDeep?: boolean },
+  ): Promise<JsonRpcResponse> {
+    if (!body.ok && body.tooDeep === true)
+      return this.error(null, A2A_ERRORS.invalidRequest, TOO_DEEP_MESSAGE);
     if (!body.ok) return this.error(null, A2A_ERRORS.parseError, "request body is not valid JSON");
     const env = Envelope.safeParse(body.value);
     if (!env.success) {

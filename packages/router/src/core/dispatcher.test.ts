@@ -222,8 +222,10 @@ describe("faults", () => {
     m.send({ type: "commit", assignment_id: "9.9.9", text: "x", finish_reason: "stop" });
     m.send({ type: "precommit", assignment_id: "0.0.0", hash: "nothex" });
     m.send(null);
-    await waitFor(() => m.errors.length >= 5);
+    m.sendRaw(`{"type":"commit","text":${"[".repeat(50_000)}${"]".repeat(50_000)}}`);
+    await waitFor(() => m.errors.length >= 6);
     expect(m.errors[0]).toBe("frame is not JSON");
+    expect(m.errors).toContain("frame nests too deeply");
     const r = await ok(await t.post("/api/v1/completions/0", { prompt: "after garbage" }));
     expect(r.choices[0]?.text).toBe(" still fine");
   });

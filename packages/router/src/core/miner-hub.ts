@@ -1,3 +1,4 @@
+import { parseJsonText } from "@portal/contracts";
 import type { Logger } from "pino";
 import { MinerMessage, PROTOCOL_VERSION, type RouterMessage } from "../protocol.js";
 import type { BlobStore } from "./blob-store.js";
@@ -97,14 +98,12 @@ export class MinerHub {
 
     return {
       receive: (data: string) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(data);
-        } catch {
-          violate("frame is not JSON");
+        const read = parseJsonText(data);
+        if (!read.ok) {
+          violate(read.tooDeep ? "frame nests too deeply" : "frame is not JSON");
           return;
         }
-        const parsed = MinerMessage.safeParse(json);
+        const parsed = MinerMessage.safeParse(read.value);
         if (!parsed.success) {
           violate(`invalid frame: ${parsed.error.issues[0]?.message ?? "schema"}`);
           return;

@@ -4,6 +4,7 @@
  * it (the demo engine does, deterministically) answer one JSON object. Anything else is read as
  * "not the structure asked for" by the caller, never as an error.
  */
+import { parseJsonText } from "@portal/contracts";
 
 /** The instruction line's fixed prefix (the demo engine recognizes it). */
 export const JSON_INSTRUCTION = "Respond only with a JSON object with the keys:";
@@ -23,13 +24,11 @@ export function extractJsonObject(text: string): Record<string, unknown> | undef
     const start = candidate.indexOf("{");
     const end = candidate.lastIndexOf("}");
     if (start < 0 || end <= start) continue;
-    try {
-      const value: unknown = JSON.parse(candidate.slice(start, end + 1));
-      if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-        return value as Record<string, unknown>;
-      }
-    } catch {
-      // not JSON: try the next candidate
+    // Not JSON (or absurdly nested): try the next candidate.
+    const read = parseJsonText(candidate.slice(start, end + 1));
+    const value = read.ok ? read.value : undefined;
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      return value as Record<string, unknown>;
     }
   }
   return undefined;

@@ -1,3 +1,4 @@
+import { parseJsonText } from "@portal/contracts";
 import type { Context } from "hono";
 import type { z } from "zod";
 import type { RouterEnv } from "./env.js";
@@ -10,13 +11,12 @@ import { invalidRequest, RouterApiError } from "./errors.js";
 export async function readJsonBody(c: Context<RouterEnv>): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === "") throw new RouterApiError("invalid_json", "request body is empty");
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new RouterApiError("invalid_json", "request body is not valid JSON", {
-      reason: err instanceof Error ? err.message : String(err),
-    });
-  }
+  const read = parseJsonText(text);
+  if (read.ok) return read.value;
+  if (read.tooDeep) throw new RouterApiError("invalid_request", read.message);
+  throw new RouterApiError("invalid_json", "request body is not valid JSON", {
+    reason: read.message,
+  });
 }
 
 /** Validate with a zod schema; failures become invalid_request with details.issues. */

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { parseJsonText } from "@portal/contracts";
 import { type Context, Hono } from "hono";
 import { agentCard, discovery } from "../core/a2a.js";
 import { A2aRpc } from "../core/a2a-rpc.js";
@@ -19,13 +20,7 @@ function describeError(err: unknown) {
 async function rpc(c: Context<RouterEnv>): Promise<Response> {
   const core = c.get("core");
   if (core.features.a2a?.enabled === false) throw new FeatureDisabledError("A2A is disabled");
-  const text = await c.req.text();
-  let body: { ok: true; value: unknown } | { ok: false };
-  try {
-    body = { ok: true, value: JSON.parse(text) };
-  } catch {
-    body = { ok: false };
-  }
+  const body = parseJsonText(await c.req.text());
   // JSON-RPC answers 200 with an error object for protocol-level failures.
   return c.json(await new A2aRpc(core, core.a2aTasks, describeError).handle(body));
 }

@@ -1,4 +1,5 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { parseJsonText } from "@portal/contracts";
 import { Hono } from "hono";
 import { createRouterMcpServer } from "../core/mcp.js";
 import type { RouterCore } from "../core/router-core.js";
@@ -16,6 +17,19 @@ export function mcpRoutes(core: RouterCore, onOwnListener = false): Hono<RouterE
   // With `mcp.listen` the MCP path is served only on that listener (see node.ts).
   if ((cfg.listen !== undefined) !== onOwnListener) return app;
   app.all(cfg.path, async (c) => {
+    // The SDK parses the body itself; a body nested past MAX_JSON_DEPTH is refused first, as on
+    // every other route (its recursive handling would otherwise overflow the stack).
+    let parsedBody: unknown;
+    if (c.req.method === "POST") {
+      const read = parseJsonText(await c.req.raw.clone().text());
+      if (!read.ok && read.tooDeep) {
+        return c.json(
+          { jsonrpc: "2.0", id: null, error: { code: -32600, message: read.message } },
+          400,
+        );
+      }
+      if (read.ok) parsedBody = read.value;
+    }
     const server = createRouterMcpServer(core);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
@@ -23,7 +37,10 @@ export function mcpRoutes(core: RouterCore, onOwnListener = false): Hono<RouterE
     });
     await server.connect(transport);
     try {
-      return await transport.handleRequest(c.req.raw);
+      return await transport.handleRequest(
+        c.req.raw,
+        parsedBody === undefined ? undefined : { parsedBody },
+      );
     } finally {
       // JSON responses are complete when returned; release the per-request server.
       void server.close();

@@ -1,4 +1,9 @@
-import type { CompletionRequest, ErrorCode, FinishReason } from "@portal/contracts";
+import {
+  type CompletionRequest,
+  type ErrorCode,
+  type FinishReason,
+  parseJsonText,
+} from "@portal/contracts";
 import type { z } from "zod";
 import { firstIssue, summarizeIssues } from "../../lib/zod-issues.js";
 import type { ChatTranscript } from "./chat-prompt.js";
@@ -60,13 +65,12 @@ export function parseJsonWith<S extends z.ZodType>(
   if (rawBody.trim() === "") {
     return fail("invalid_json", "The request body is empty; send a JSON object.");
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody);
-  } catch (err) {
-    return fail("invalid_json", `The request body is not valid JSON: ${(err as Error).message}`);
+  const read = parseJsonText(rawBody);
+  if (!read.ok) {
+    if (read.tooDeep) return fail("invalid_request", read.message);
+    return fail("invalid_json", `The request body is not valid JSON: ${read.message}`);
   }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(read.value);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issues = summarizeIssues(parsed.error.issues);
   return fail("invalid_request", `Invalid request: ${firstIssue(issues, "invalid body")}`, {

@@ -1,4 +1,5 @@
 import {
+  parseJsonText,
   RouterCompletionChunk,
   type RouterCompletionRequest,
   RouterCompletionResponse,
@@ -328,10 +329,8 @@ async function readCapped(body: AsyncIterable<Buffer>, max: number): Promise<str
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** The router's answer as JSON; undefined (an upstream error) for garbage or absurd nesting. */
 function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const read = parseJsonText(text);
+  return read.ok ? read.value : undefined;
 }

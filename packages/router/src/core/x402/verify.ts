@@ -1,3 +1,4 @@
+import { parseJsonText } from "@portal/contracts";
 import { getAddress, verifyTypedData } from "viem";
 import {
   PaymentPayload,
@@ -18,13 +19,9 @@ export function decodePaymentHeader(header: string): PaymentPayload {
   if (value === "" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
     throw new MalformedPaymentError("X-PAYMENT is not base64");
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(value, "base64").toString("utf8"));
-  } catch {
-    throw new MalformedPaymentError("X-PAYMENT does not decode to JSON");
-  }
-  const parsed = PaymentPayload.safeParse(json);
+  const read = parseJsonText(Buffer.from(value, "base64").toString("utf8"));
+  if (!read.ok) throw new MalformedPaymentError("X-PAYMENT does not decode to JSON");
+  const parsed = PaymentPayload.safeParse(read.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new MalformedPaymentError(
