@@ -99,6 +99,31 @@ async function ledgerOf(orgId: string) {
 }
 
 describe("credit purchases (Checkout)", () => {
+  it("refuses a bad purchase body naming the field, and sends nothing to Stripe", async () => {
+    const s = await prepaidOwner();
+    const before = recorder.requests.length;
+    const path = `/portal/api/orgs/${s.orgId}/billing/checkout`;
+    for (const [body, code, message] of [
+      [{ amount_cents: 0 }, "invalid_request", /^Invalid request: amount_cents: /],
+      [{ amount_cents: 25.5 }, "invalid_request", /^Invalid request: amount_cents: /],
+      [{ amount_cents: "2500" }, "invalid_request", /^Invalid request: amount_cents: /],
+      [{ amount_cents: 2500, coupon: "x" }, "invalid_request", /coupon/],
+      [{}, "invalid_request", /^Invalid request: amount_cents: /],
+    ] as const) {
+      const res = await asUser(gw, s, "POST", path, body);
+      const json = await expectJson<{ error: { code: string; message: string } }>(res, 400);
+      expect(json.error.code, JSON.stringify(body)).toBe(code);
+      expect(json.error.message, JSON.stringify(body)).toMatch(message);
+    }
+    const broken = await gw.app.request(path, {
+      method: "POST",
+      headers: { cookie: s.cookie, "x-csrf-token": s.csrf, "content-type": "application/json" },
+      body: "{amount_cents: 5",
+    });
+    expect(await expectJson(broken, 400)).toMatchObject({ error: { code: "invalid_json" } });
+    expect(recorder.requests.length).toBe(before);
+  });
+
   it("creates the org's customer once and a Checkout session per purchase, with idempotency keys", async () => {
     const s = await prepaidOwner();
     const before = recorder.requests.length;

@@ -1,6 +1,7 @@
 import { CheckoutBody, type CheckoutResponse } from "@portal/contracts";
 import { Hono } from "hono";
 import { ApiError } from "../../errors.js";
+import { parseJsonBody } from "../../lib/validate.js";
 import { PaymentsUnavailableError, startCreditCheckout } from "../../services/billing/payments.js";
 import { PaymentProviderError } from "../../services/billing/stripe-client.js";
 import { requireRole } from "../../services/portal/orgs.js";
@@ -21,10 +22,8 @@ export const billingRoutes = new Hono<AppEnv>()
     const ctx = orgActor(c);
     const services = c.get("services");
     await requireRole(services.db, ctx.userId, ctx.orgId, MANAGERS);
-    const parsed = CheckoutBody.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) throw new ApiError("invalid_request", "Expected { amount_cents }.");
+    const cents = (await parseJsonBody(c, CheckoutBody)).amount_cents;
     const p = services.payments;
-    const cents = parsed.data.amount_cents;
     if (p && (cents < p.minPurchaseCents || cents > p.maxPurchaseCents)) {
       throw new ApiError("invalid_request", "amount_cents is outside the allowed range.", {
         min: p.minPurchaseCents,
