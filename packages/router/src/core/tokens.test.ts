@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { countTokens as reference } from "gpt-tokenizer";
 import { describe, expect, it } from "vitest";
-import { countTokens, sha256Hex } from "./tokens.js";
+import { countTokens, mergeCounts, sha256Hex } from "./tokens.js";
 
 /** gpt-tokenizer's count with special-token markers taken as text: what ours must equal. */
 const expected = (text: string) => reference(text, { disallowedSpecial: new Set<string>() });
@@ -63,6 +63,50 @@ describe("countTokens", () => {
       { numRuns: 1500 },
     );
   });
+
+  it("merges a long piece through the heap exactly as the linear scan does (property)", () => {
+    // Pieces of one script with no spaces, so the split regex keeps them whole.
+    const unit = fc.constantFrom(
+      "a",
+      "b",
+      "ab",
+      "aa",
+      "the",
+      "中",
+      "文",
+      "é",
+      "😀",
+      "ing",
+      "0",
+      "=",
+    );
+    const piece = fc.array(unit, { minLength: 1, maxLength: 200 }).map((u) => u.join(""));
+    fc.assert(
+      fc.property(piece, (p) => {
+        const [linear, heap] = mergeCounts(p);
+        expect(heap, p).toBe(linear);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("counts long single pieces like gpt-tokenizer, in time linear-ish in their length", () => {
+    for (const s of [
+      "a".repeat(3_000),
+      "q".repeat(20_000),
+      "中".repeat(5_000),
+      "ab".repeat(1_700),
+      "abc123".repeat(700),
+      `${"x".repeat(999)}y${"x".repeat(1_000)}`,
+    ]) {
+      expect(countTokens(s), s.slice(0, 12)).toBe(expected(s));
+    }
+    // A megabyte-long piece used to take minutes (the linear scan is quadratic); it must finish.
+    // (No wall-clock assertion: the test would time out if it regressed.)
+    // ("q" pairs into "qq" and no further, as gpt-tokenizer counts it for 20,000 above.)
+    expect(countTokens("q".repeat(1_000_000))).toBe(500_000);
+    expect(countTokens("中".repeat(300_000))).toBe(300_000);
+  }, 60_000);
 
   it("hashes results as hex sha256", () => {
     expect(sha256Hex("abc")).toBe(

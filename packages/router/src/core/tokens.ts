@@ -24,7 +24,7 @@ class CompactBpe {
   private readonly mask: number;
   private scratch = new Uint8Array(1024);
   private readonly encoder = new TextEncoder();
-  /** Counts of recently seen pieces (words repeat a lot); bounded, oldest dropped first. */
+  /** Counts of recently seen short pieces (words repeat a lot); bounded, oldest dropped first. */
   private readonly cache = new Map<string, number>();
 
   constructor(tiktoken: string) {
@@ -86,6 +86,12 @@ class CompactBpe {
     }
   }
 
+  /** For tests: the two merge strategies on the same UTF-8 text (no cache, no whole-piece lookup). */
+  mergeBoth(text: string): [number, number] {
+    const bytes = this.encoder.encode(text);
+    return [this.mergeLinear(bytes, bytes.length), this.mergeHeap(bytes, bytes.length)];
+  }
+
   count(text: string): number {
     let total = 0;
     for (const [piece] of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) total += this.countPiece(piece);
@@ -102,6 +108,7 @@ class CompactBpe {
       !LONE_SURROGATE.test(piece) && this.rank(this.scratch, 0, written) !== -1
         ? 1
         : this.merge(this.scratch, written);
+    if (piece.length > CACHED_PIECE_MAX) return n;
     if (this.cache.size >= 4096) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(piece, n);
     return n;
@@ -109,6 +116,14 @@ class CompactBpe {
 
   /** Byte-pair merge of `buf[0, len)`: the number of tokens it ends as. */
   private merge(buf: Uint8Array, len: number): number {
+    return len > LINEAR_MERGE_MAX ? this.mergeHeap(buf, len) : this.mergeLinear(buf, len);
+  }
+
+  /**
+   * The textbook merge: scan for the lowest-ranked pair, merge it, repeat. Quadratic in the
+   * piece's length, and the fastest for the short pieces text is mostly made of.
+   */
+  mergeLinear(buf: Uint8Array, len: number): number {
     if (len <= 1) return len;
     const starts: number[] = [];
     const ranks: number[] = [];
@@ -134,7 +149,90 @@ class CompactBpe {
     }
     return starts.length - 1;
   }
+
+  /**
+   * The same merges in the same order, in O(n log n): parts as a linked list over byte offsets (a
+   * part is named by its first byte, so "leftmost" is "smallest name"), and a binary min-heap of
+   * (rank, part) keys. A key is stale once its part is merged away or its pair changes; stale
+   * keys are skipped when popped. A single piece can be a megabyte (one run of letters, say), so
+   * the linear scan would take minutes on it.
+   */
+  mergeHeap(buf: Uint8Array, len: number): number {
+    if (len <= 1) return len;
+    const next = new Int32Array(len);
+    const prev = new Int32Array(len);
+    const pair = new Int32Array(len);
+    const dead = new Uint8Array(len);
+    // Each merge pushes at most two keys; the initial pairs at most len.
+    const heap = new Float64Array(3 * len);
+    let size = 0;
+    const push = (key: number) => {
+      let i = size++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if ((heap[parent] as number) <= key) break;
+        heap[i] = heap[parent] as number;
+        i = parent;
+      }
+      heap[i] = key;
+    };
+    const pop = (): number => {
+      const top = heap[0] as number;
+      const last = heap[--size] as number;
+      let i = 0;
+      for (;;) {
+        let child = 2 * i + 1;
+        if (child >= size) break;
+        if (child + 1 < size && (heap[child + 1] as number) < (heap[child] as number)) child++;
+        if ((heap[child] as number) >= last) break;
+        heap[i] = heap[child] as number;
+        i = child;
+      }
+      heap[i] = last;
+      return top;
+    };
+    // The rank of part `i` merged with the part after it, or -1.
+    const rankAt = (i: number): number => {
+      const j = next[i] as number;
+      if (j >= len) return -1;
+      return this.rank(buf, i, next[j] as number);
+    };
+    const set = (i: number) => {
+      const r = rankAt(i);
+      pair[i] = r;
+      if (r !== -1) push(r * KEY_SCALE + i);
+    };
+    for (let i = 0; i < len; i++) {
+      next[i] = i + 1;
+      prev[i] = i - 1;
+    }
+    for (let i = 0; i < len; i++) set(i);
+    let parts = len;
+    while (size > 0) {
+      const key = pop();
+      const i = key % KEY_SCALE;
+      const r = (key - i) / KEY_SCALE;
+      if (dead[i] === 1 || pair[i] !== r) continue;
+      const j = next[i] as number;
+      const after = next[j] as number;
+      next[i] = after;
+      if (after < len) prev[after] = i;
+      dead[j] = 1;
+      parts--;
+      set(i);
+      const before = prev[i] as number;
+      if (before >= 0) set(before);
+    }
+    return parts;
+  }
 }
+
+/** Pieces up to this many bytes merge by linear scan; longer ones through the heap. */
+const LINEAR_MERGE_MAX = 256;
+/** Heap keys are rank × KEY_SCALE + part: exact in a double for ranks < 2^21 and parts < 2^32. */
+const KEY_SCALE = 2 ** 32;
+/** Longer pieces are not cached: they rarely repeat, and 4,096 of them could pin gigabytes. */
+const CACHED_PIECE_MAX = 64;
 
 /** In a `u` regex a surrogate only matches when it is unpaired. */
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -162,6 +260,11 @@ function o200k(): CompactBpe {
 /** BPE tokens (o200k_base) of a text. Special-token strings (`<|im_start|>`…) count as text. */
 export function countTokens(text: string): number {
   return text.length === 0 ? 0 : o200k().count(text);
+}
+
+/** For tests: [linear, heap] merge counts of one piece's bytes; the two must always agree. */
+export function mergeCounts(piece: string): [number, number] {
+  return o200k().mergeBoth(piece);
 }
 
 /** Load the table now (about 0.1 s) instead of on the first prompt that needs a count. */
