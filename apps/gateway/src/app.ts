@@ -1,6 +1,6 @@
+import { fastBodyLimit } from "@portal/router/body-limit";
 import { Hono } from "hono";
 import { ApiError } from "./errors.js";
-import { fastBodyLimit } from "./lib/body-limit.js";
 import { onError, renderError } from "./middleware/error-handler.js";
 import { recordMetrics } from "./middleware/metrics.js";
 import { requestContext } from "./middleware/request-context.js";

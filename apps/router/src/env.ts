@@ -36,6 +36,13 @@ export const RouterEnvObject = z.object({
   ROUTER_MINER_TOKEN: z.string().min(8).optional(),
   ROUTER_CONFIG_FILE: z.string().min(1).optional(),
   ROUTER_DATA_DIR: z.string().min(1).default(".data/router"),
+  /** Largest request body accepted (bytes); larger ones are 413 `payload_too_large`. */
+  ROUTER_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
   /** How long a request waits for a free miner when every miner is busy (ms). */
   ROUTER_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(3000),
   /** Bound on the SIGTERM drain (in-flight tasks finish, new ones get 503); past it: exit 1. */

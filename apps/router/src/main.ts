@@ -44,6 +44,7 @@ try {
     dataDir: env.ROUTER_DATA_DIR,
     ...(env.ROUTER_BLOB_BACKEND === "s3" && { blobStore: s3Store() }),
     queueTimeoutMs: env.ROUTER_QUEUE_TIMEOUT_MS,
+    maxBodyBytes: env.ROUTER_MAX_BODY_BYTES,
     blobTtlMs: env.ROUTER_BLOB_TTL_S * 1000,
     ...(env.TAVILY_API_KEY !== undefined && {
       evidenceProvider: new TavilyEvidenceProvider({

@@ -125,6 +125,8 @@ export const RouterErrorCode = z.enum([
   // Delegate v2/v3 web fetch (`web_fetch` config): the router fetched an allowed URL and the
   // upstream failed (connect error, timeout, non-2xx, too large, unsupported content type).
   "web_fetch_failed",
+  // A body over the node's limit (ROUTER_MAX_BODY_BYTES), refused before it is read.
+  "payload_too_large",
 ]);
 export type RouterErrorCode = z.infer<typeof RouterErrorCode>;
 
@@ -149,6 +151,7 @@ export const ROUTER_ERROR_HTTP_STATUS = {
   realtime_evidence_unavailable: 503,
   conflict: 409,
   web_fetch_failed: 502,
+  payload_too_large: 413,
 } as const satisfies Record<RouterErrorCode, number>;
 
 export const RouterErrorBody = z.object({

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { RouterCore } from "./core/router-core.js";
 import { requireApiKey } from "./http/auth.js";
+import { fastBodyLimit } from "./http/body-limit.js";
 import type { RouterEnv } from "./http/env.js";
 import { handleError, RouterApiError, respondError } from "./http/errors.js";
 import { a2aRoutes } from "./routes/a2a.js";
@@ -18,6 +19,20 @@ import { trialRoutes } from "./routes/trial.js";
 import { validateRoutes } from "./routes/validate.js";
 import { x402Routes } from "./routes/x402.js";
 
+/** Bodies over the core's limit are refused before anything reads them, before the key check. */
+function bodyLimitOf(core: RouterCore) {
+  return fastBodyLimit<RouterEnv>({
+    maxSize: core.maxBodyBytes,
+    onError: () => {
+      throw new RouterApiError(
+        "payload_too_large",
+        `request body exceeds ${core.maxBodyBytes} bytes`,
+        { limit_bytes: core.maxBodyBytes },
+      );
+    },
+  });
+}
+
 /** The MCP-only app served on `mcp.listen` (router key required, everything else 404). */
 export function createMcpApp(core: RouterCore): Hono<RouterEnv> {
   const app = new Hono<RouterEnv>();
@@ -25,6 +40,7 @@ export function createMcpApp(core: RouterCore): Hono<RouterEnv> {
     c.set("core", core);
     await next();
   });
+  app.use("*", bodyLimitOf(core));
   app.use("*", requireApiKey);
   app.route("/", mcpRoutes(core, true));
   app.notFound((c) =>
@@ -41,6 +57,7 @@ export function createRouterApp(core: RouterCore): Hono<RouterEnv> {
     c.set("core", core);
     await next();
   });
+  app.use("*", bodyLimitOf(core));
   app.route("/", probeRoutes); // before the bearer check: probes are unauthenticated
   app.use("*", requireApiKey);
   app.route("/", metaRoutes);

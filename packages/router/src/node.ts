@@ -55,6 +55,8 @@ export interface RouterNodeOptions {
   x402Facilitator?: Facilitator;
   /** ENCRYPTION_SEED (≥ 16 chars): payload-encryption keys and sealed private payloads. */
   encryptionSeed?: string;
+  /** Largest request body accepted (bytes, default 4 MiB); larger ones are 413 `payload_too_large`. */
+  maxBodyBytes?: number;
 }
 
 export interface RouterNodeHandle {
@@ -144,6 +146,7 @@ export async function startRouterNode(opts: RouterNodeOptions = {}): Promise<Rou
     ...(opts.evidenceProvider !== undefined && { evidenceProvider: opts.evidenceProvider }),
     ...(opts.x402Facilitator !== undefined && { x402Facilitator: opts.x402Facilitator }),
     ...(opts.encryptionSeed !== undefined && { encryptionSeed: opts.encryptionSeed }),
+    ...(opts.maxBodyBytes !== undefined && { maxBodyBytes: opts.maxBodyBytes }),
     ...(opts.blobSweepIntervalMs !== undefined && {
       blobSweepIntervalMs: opts.blobSweepIntervalMs,
     }),

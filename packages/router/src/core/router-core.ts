@@ -28,6 +28,13 @@ export const ROUTER_VERSION = "0.1.0";
 /** Which blob store holds v2/v3 prompts (reported by `/api/v1/info`). */
 export type BlobBackend = "fs" | "mem" | "s3" | "custom";
 
+/**
+ * 4 MiB: the largest body the route schemas allow (a 1,000,000-character payload or result, in
+ * UTF-8 and JSON escapes) with room to spare. Without a limit, a body of any size was buffered,
+ * on public routes too.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 export interface RouterCoreOptions {
   config: RouterConfig;
   apiKey: string;
@@ -53,6 +60,8 @@ export interface RouterCoreOptions {
   x402Facilitator?: Facilitator;
   /** ENCRYPTION_SEED: enables payload-encryption keys and sealed private payloads. */
   encryptionSeed?: string;
+  /** Largest request body accepted, in bytes (default DEFAULT_MAX_BODY_BYTES); larger is 413. */
+  maxBodyBytes?: number;
   /**
    * How long a task whose last streaming client went away keeps running in case a deduplicated
    * retry (same client_reference) picks it up; then it is cancelled (ms, default 3000).
@@ -139,6 +148,7 @@ export class RouterCore {
   private readonly blobRefs = new Map<string, number>();
   private readonly blobTtlMs: number;
   private readonly blobSweeper: NodeJS.Timeout;
+  readonly maxBodyBytes: number;
   private drainingSince: number | null = null;
 
   constructor(opts: RouterCoreOptions) {
@@ -147,6 +157,7 @@ export class RouterCore {
     this.minerToken = opts.minerToken;
     this.blobs = opts.blobStore;
     this.blobBackend = opts.blobBackend;
+    this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const config = parseRouterConfig(opts.config);
     this.features = config;
     this.evidenceProvider = opts.evidenceProvider;

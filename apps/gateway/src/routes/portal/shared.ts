@@ -1,7 +1,7 @@
+import { fastBodyLimit } from "@portal/router/body-limit";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../../errors.js";
-import { fastBodyLimit } from "../../lib/body-limit.js";
 import { isStorableText, scrubText } from "../../lib/storable-text.js";
 import { onError, renderError } from "../../middleware/error-handler.js";
 import type { ActorContext, OrgContext } from "../../services/portal/context.js";

@@ -3,13 +3,12 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AppEnv } from "../types.js";
 import { fastBodyLimit } from "./body-limit.js";
 
 class TooLarge extends Error {}
 
 // Served over real HTTP: the point is how @hono/node-server's request is read.
-const app = new Hono<AppEnv>();
+const app = new Hono();
 app.use(
   "*",
   fastBodyLimit({

@@ -1,19 +1,18 @@
-import type { MiddlewareHandler } from "hono";
+import type { Env, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { AppEnv } from "../types.js";
 
 /**
- * Hono's `bodyLimit`, minus its cost on the hot path: it reads `c.req.raw.body` first, which
+ * Hono's `bodyLimit`, minus its cost on the hot path (gateway and router nodes alike): it reads `c.req.raw.body` first, which
  * makes @hono/node-server build a full web `Request` with a body stream for every request (and
  * then `text()` goes through that stream): ~8% of the gateway's CPU under load. A request with
  * `Content-Length` and no `Transfer-Encoding` is judged by the header alone (Node's parser
  * delivers exactly that many bytes), leaving the body to node-server's direct read; bodyless
  * methods pass; only chunked uploads take Hono's streaming count.
  */
-export function fastBodyLimit(opts: {
+export function fastBodyLimit<E extends Env>(opts: {
   maxSize: number;
   onError: () => never;
-}): MiddlewareHandler<AppEnv> {
+}): MiddlewareHandler<E> {
   const streaming = bodyLimit({ maxSize: opts.maxSize, onError: opts.onError });
   return async (c, next) => {
     const method = c.req.method;
