@@ -38,9 +38,28 @@ describe("web app serving", () => {
   });
 
   it("never serves files outside the build directory", async () => {
-    for (const p of ["/portal/../outside-secret.txt", "/portal/%2e%2e/outside-secret.txt"]) {
+    for (const p of [
+      "/portal/../outside-secret.txt",
+      "/portal/%2e%2e/outside-secret.txt",
+      "/portal/%252e%252e/outside-secret.txt",
+      "/portal/..%2foutside-secret.txt",
+      "/portal/%2e%2e%5coutside-secret.txt",
+    ]) {
       const res = await gw.app.request(p);
       expect(await res.text(), p).not.toContain("TOPSECRET-42");
+    }
+  });
+
+  it("answers malformed percent-encoding with the app shell or a 404, never a 500", async () => {
+    for (const p of [
+      "/portal/%zz",
+      "/portal/%",
+      "/admin/%c0%ae%c0%ae/x",
+      "/portal/assets/%e0%a4",
+    ]) {
+      const res = await gw.app.request(p);
+      expect([200, 404], p).toContain(res.status);
+      if (res.status === 200) expect(await res.text(), p).toContain("<!doctype html>");
     }
   });
 

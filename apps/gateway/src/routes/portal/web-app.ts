@@ -45,7 +45,9 @@ export const webApp = new Hono<AppEnv>().get("*", async (c) => {
     return c.text("The Portal web app is not served by this gateway (no build configured).", 404);
   }
   const root = path.resolve(dir);
-  const rel = decodeURIComponent(c.req.path).replace(/^\/(portal|admin)\/?/, "");
+  // Hono has already percent-decoded the path (leaving malformed escapes such as `%zz` as they
+  // are); decoding again threw URIError on those, a 500.
+  const rel = c.req.path.replace(/^\/(portal|admin)\/?/, "");
   const file = path.resolve(root, rel);
   // Only files inside the build directory, and only under /portal/ (assets live there).
   if (rel !== "" && file.startsWith(`${root}${path.sep}`) && c.req.path.startsWith("/portal/")) {
