@@ -1,4 +1,5 @@
 import { type ErrorBody, failedEnvelope, formatMicrosUsd } from "@portal/contracts";
+import { CLIENT_CLOSED_STATUS, isClientAbort } from "@portal/router/client-abort";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
@@ -69,6 +70,11 @@ export function toApiError(err: DomainError): ApiError {
 
 /** The one error handler: our error, a framework HTTPException, or anything else. */
 export function onError(err: Error, c: Context<AppEnv>): Response {
+  if (isClientAbort(err, c)) {
+    // Recorded as 499 with no error code: the client's doing, not an internal error.
+    (c.get("logger") ?? console).info("client closed the connection before the request was read");
+    return c.body(null, CLIENT_CLOSED_STATUS as 200);
+  }
   let apiError: ApiError;
   if (err instanceof ApiError) apiError = err;
   else if (err instanceof DomainError) apiError = toApiError(err);

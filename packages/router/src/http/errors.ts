@@ -26,6 +26,7 @@ import {
   TrialQuotaExceededError,
   WebFetchFailedError,
 } from "../core/errors.js";
+import { CLIENT_CLOSED_STATUS, isClientAbort } from "./client-abort.js";
 import type { RouterEnv } from "./env.js";
 
 /** The one API error class of the router app. */
@@ -111,6 +112,11 @@ export function respondError(c: Context<RouterEnv>, err: RouterApiError): Respon
 
 /** The app's onError: our error, a domain error, a framework exception, anything else. */
 export function handleError(err: Error, c: Context<RouterEnv>): Response {
+  if (isClientAbort(err, c)) {
+    // The client hung up mid-body: nobody to answer, and not a router failure.
+    c.get("core").logger.debug({ path: c.req.path }, "client closed the connection mid-request");
+    return c.body(null, CLIENT_CLOSED_STATUS as 200);
+  }
   if (err instanceof RouterApiError) return respondError(c, err);
   if (err instanceof RouterDomainError) return respondError(c, apiErrorFromDomain(err));
   if (err instanceof HTTPException && err.status < 500) {
