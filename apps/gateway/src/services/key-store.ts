@@ -115,14 +115,21 @@ export class KeyStore {
       revokedAt: r.revokedAt,
       expiresAt: r.expiresAt,
       billingMode: r.billingMode,
+      // A per-key override only ever tightens the plan: one set under a larger plan stops
+      // counting above the new plan's limit when the org moves to a smaller one.
       limits: {
-        keyRequestsPerMinute: r.keyRpm ?? r.planKeyRpm,
+        keyRequestsPerMinute: tighter(r.keyRpm, r.planKeyRpm),
         orgRequestsPerMinute: r.planOrgRpm,
         orgTokensPerMinute: r.planOrgTpm,
-        keyTokensPerMinute: r.keyTpm,
-        keyConcurrency: r.keyConcurrency ?? r.planConcurrency,
+        keyTokensPerMinute: r.keyTpm === null ? null : tighter(r.keyTpm, r.planOrgTpm),
+        keyConcurrency: tighter(r.keyConcurrency, r.planConcurrency),
         weeklyAllowance: r.weeklyAllowance,
       },
     };
   }
+}
+
+/** The override when set and below the plan's limit, else the plan's limit. */
+function tighter(override: number | null, plan: number): number {
+  return override === null ? plan : Math.min(override, plan);
 }

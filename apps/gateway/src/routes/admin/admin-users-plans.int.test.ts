@@ -169,6 +169,39 @@ describe("plans", () => {
     expect(listed.data.map((p) => p.id)).toContain(planId);
   });
 
+  it("caps a key's override at the plan's limit when the org moves to a smaller plan", async () => {
+    const slug = `small-${newId("plan").slice(-8).toLowerCase()}`;
+    await gw.dbHandle.db.insert(plans).values({
+      id: newId("plan"),
+      slug,
+      name: "Small plan",
+      billingMode: "free",
+      requestsPerMinuteKey: 5,
+      requestsPerMinuteOrg: 10,
+      tokensPerMinuteOrg: 1_000,
+      maxConcurrentPerKey: 2,
+      weeklyRequestAllowance: null,
+    });
+    // Overrides set under a roomier plan (the console refuses ones above the plan at the time).
+    const t = await createTenant(gw, {
+      key: { rpmLimit: 300, tpmLimit: 1_000_000, concurrencyLimit: 50 },
+    });
+    await expectJson(
+      await asUser(gw, op, "PATCH", `/admin/api/orgs/${t.orgId}`, { plan: slug }),
+      200,
+    );
+    const usage = await expectJson<{ data: { limits: Array<{ scope: string; limit: number }> } }>(
+      await gw.app.request("/v1/usage", { headers: { authorization: `Bearer ${t.key}` } }),
+      200,
+    );
+    const limits = Object.fromEntries(usage.data.limits.map((l) => [l.scope, l.limit]));
+    expect(limits).toMatchObject({
+      key_requests_per_minute: 5,
+      key_tokens_per_minute: 1_000,
+      key_concurrency: 2,
+    });
+  });
+
   it("refuses empty, out-of-range and unknown plan edits", async () => {
     const planId = gw.planIds.get("free") ?? "";
     for (const body of [{}, { requests_per_minute_key: 0 }, { billing_mode: "prepaid" }]) {
