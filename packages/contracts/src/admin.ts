@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DisplayName } from "./portal.js";
 
 /** Request bodies of the operator API (`/admin/api/*`). */
 
@@ -20,7 +21,7 @@ const Micros = z
 export const CreateModelBody = z.strictObject({
   alias: Slug,
   pool_id: z.string().min(1),
-  display_name: z.string().trim().min(1).max(100),
+  display_name: DisplayName,
   owned_by: z.string().trim().min(1).max(64).default("portal"),
   prompt_template: z
     .string()
@@ -39,7 +40,7 @@ export const CreateModelBody = z.strictObject({
 
 export const UpdateModelBody = z.strictObject({
   pool_id: z.string().min(1).optional(),
-  display_name: z.string().trim().min(1).max(100).optional(),
+  display_name: DisplayName.optional(),
   prompt_template: z
     .string()
     .max(20_000)
@@ -92,7 +93,7 @@ const PlanLimit = (max: number) => z.number().int().min(1).max(max);
 /** Edit a plan's name and limits; every org on the plan is affected at once. */
 export const UpdatePlanBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100).optional(),
+    name: DisplayName.optional(),
     requests_per_minute_key: PlanLimit(1_000_000).optional(),
     requests_per_minute_org: PlanLimit(10_000_000).optional(),
     tokens_per_minute_org: PlanLimit(1_000_000_000).optional(),

@@ -13,12 +13,24 @@ const Email = z
   .email()
   .max(254)
   .transform((e) => e.trim().toLowerCase());
+/**
+ * A name people read in the console, statements and exports (user, org, key, plan, model): one
+ * line of 1–100 characters, no control characters (a newline or tab in a key name broke rows in
+ * statement CSVs).
+ */
+export const DisplayName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^\P{Cc}*$/u, "must not contain control characters such as newlines or tabs");
+
 const Password = z.string().min(10, "use at least 10 characters").max(200);
 
 export const SignUpBody = z.strictObject({
   email: Email,
   password: Password,
-  name: z.string().trim().min(1).max(100).optional(),
+  name: DisplayName.optional(),
 });
 export type SignUpBody = z.input<typeof SignUpBody>;
 
@@ -28,14 +40,14 @@ export const SignInBody = z.strictObject({
 });
 export type SignInBody = z.input<typeof SignInBody>;
 
-export const UpdateProfileBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+export const UpdateProfileBody = z.strictObject({ name: DisplayName });
 export const ChangePasswordBody = z.strictObject({
   current_password: z.string().min(1).max(200),
   new_password: Password,
 });
 
-export const CreateOrgBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
-export const UpdateOrgBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+export const CreateOrgBody = z.strictObject({ name: DisplayName });
+export const UpdateOrgBody = z.strictObject({ name: DisplayName });
 export const UpdateMemberBody = z.strictObject({ role: MemberRole });
 export const CreateInvitationBody = z.strictObject({
   email: Email,
@@ -52,13 +64,13 @@ export const KeyLimits = z.strictObject({
 });
 
 export const CreateKeyBody = KeyLimits.extend({
-  name: z.string().trim().min(1).max(100),
+  name: DisplayName,
   expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
 });
 export type CreateKeyBody = z.input<typeof CreateKeyBody>;
 
 export const UpdateKeyBody = KeyLimits.extend({
-  name: z.string().trim().min(1).max(100).optional(),
+  name: DisplayName.optional(),
 });
 export type UpdateKeyBody = z.input<typeof UpdateKeyBody>;
 

@@ -125,6 +125,35 @@ describe("API keys", () => {
     expect(await expectJson(refused, 401)).toMatchObject({ error: { code: "key_revoked" } });
   });
 
+  it("refuses a key that expires in the past, rolling an expired key, and control characters in names", async () => {
+    const s = await signUp(gw);
+    const past = await asUser(gw, s, "POST", keysPath(s), {
+      name: "late",
+      expires_at: new Date(Date.now() - 60_000).toISOString(),
+    });
+    expect(await expectJson(past, 400)).toMatchObject({
+      error: { code: "invalid_request", details: { field: "expires_at" } },
+    });
+    const original = await createKey(s, { name: "soon" });
+    // It expires (as if time passed): a roll would only copy the expiry into a dead new key.
+    await gw.dbHandle.db
+      .update(apiKeys)
+      .set({ expiresAt: new Date(Date.now() - 1_000) })
+      .where(eq(apiKeys.id, original.key.id));
+    const rolled = await asUser(gw, s, "POST", keysPath(s, `/${original.key.id}/roll`), {});
+    expect(await expectJson(rolled, 400)).toMatchObject({
+      error: { code: "invalid_request", message: expect.stringMatching(/usable key/) },
+    });
+    for (const name of ["two\nlines", "tab\there", "nul\u0007bell"]) {
+      const res = await asUser(gw, s, "POST", keysPath(s), { name });
+      expect(await expectJson(res, 400), JSON.stringify(name)).toMatchObject({
+        error: { code: "invalid_request", details: { issues: [{ path: "name" }] } },
+      });
+    }
+    const emoji = await asUser(gw, s, "POST", keysPath(s), { name: "ci 👩‍👩‍👧 café " });
+    expect(await expectJson(emoji, 201)).toMatchObject({ key: { name: "ci 👩‍👩‍👧 café" } });
+  });
+
   it("rolls with no grace: the old key is refused immediately", async () => {
     const s = await signUp(gw);
     const original = await createKey(s);

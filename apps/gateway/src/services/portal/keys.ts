@@ -87,6 +87,9 @@ export async function createKey(
   ctx: OrgContext,
   input: KeyLimitsInput & { name: string; expires_at?: string | null | undefined },
 ): Promise<CreatedKey> {
+  if (input.expires_at != null && Date.parse(input.expires_at) <= Date.now()) {
+    throw new RuleViolationError("expires_at must be in the future.", { field: "expires_at" });
+  }
   await checkLimits(db, ctx.orgId, input);
   const plaintext = generateApiKey();
   const id = newId("key");
@@ -157,7 +160,8 @@ export async function rollKey(
 ): Promise<CreatedKey & { old_key: ApiKeyView; oldHash: string }> {
   const old = await findKey(db, ctx.orgId, keyId);
   const now = Date.now();
-  if (old.disabled || (old.revokedAt && old.revokedAt.getTime() <= now)) {
+  const expired = old.expiresAt !== null && old.expiresAt.getTime() <= now;
+  if (old.disabled || expired || (old.revokedAt && old.revokedAt.getTime() <= now)) {
     throw new RuleViolationError("Only a usable key can be rolled; create a new key instead.");
   }
   if (old.revokedAt) throw new RuleViolationError("This key has already been rolled.");
