@@ -120,12 +120,21 @@ async function* orgIds(db: Database): AsyncGenerator<string> {
   }
 }
 
-/** RFC 4180 field: quoted when it holds a comma, quote or line break. */
+/**
+ * RFC 4180 field: quoted when it holds a comma, quote or line break. Text a spreadsheet would run
+ * as a formula (a customer's key named `=HYPERLINK(…)`, opened by an operator in Excel or Sheets)
+ * is prefixed with `'`, as OWASP advises for CSV injection; numbers, negative ones included, are
+ * left as they are.
+ */
 export function csvField(v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return "";
-  const s = String(v);
+  let s = String(v);
+  if (typeof v === "string" && FORMULA_START.test(s) && !NUMERIC.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NUMERIC = /^[+-]?\d+(\.\d+)?$/;
 
 function encodeRows(rows: Row[], columns: readonly string[], format: ExportFormat): string {
   if (format === "jsonl") return rows.map((r) => `${JSON.stringify(r)}\n`).join("");
