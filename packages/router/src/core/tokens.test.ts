@@ -53,15 +53,27 @@ describe("countTokens", () => {
       "ALLCAPS",
       "camelCase",
     );
-    const text = fc.oneof(
-      fc.string({ unit: "grapheme", maxLength: 80 }),
-      fc.string({ unit: "binary", maxLength: 80 }),
-      fc.array(word, { maxLength: 40 }).map((w) => w.join("")),
-    );
+    // Without U+FEFF, which gpt-tokenizer miscounts (next test).
+    const text = fc
+      .oneof(
+        fc.string({ unit: "grapheme", maxLength: 80 }),
+        fc.string({ unit: "binary", maxLength: 80 }),
+        fc.array(word, { maxLength: 40 }).map((w) => w.join("")),
+      )
+      .filter((s) => !s.includes("\ufeff"));
     fc.assert(
       fc.property(text, (s) => countTokens(s) === expected(s)),
       { numRuns: 1500 },
     );
+  });
+
+  it("counts U+FEFF as the one token tiktoken has for it (gpt-tokenizer's table loses it)", () => {
+    // gpt-tokenizer decodes its vocabulary with TextDecoder, which strips a BOM: its entry for
+    // bytes EF BB BF becomes "", so it merges "\ufeff" from two tokens. tiktoken looks the
+    // bytes up and finds one.
+    expect(countTokens("\ufeff")).toBe(1);
+    expect(expected("\ufeff")).toBe(2);
+    expect(countTokens("a\ufeffb")).toBe(expected("a\ufeffb") - 1);
   });
 
   it("merges a long piece through the heap exactly as the linear scan does (property)", () => {

@@ -14,7 +14,10 @@ import { O200K_TOKEN_SPLIT_REGEX } from "gpt-tokenizer/esm/encodingParams/consta
  * hash table (about 4 MB in all), and byte-pair merging runs over that. The split regex is
  * gpt-tokenizer's, and the merge rule is the same (lowest rank first, leftmost on ties), so every
  * count equals `countTokens` of gpt-tokenizer with special-token markers counted as plain text
- * (a property test holds the two together). Never throws on customer input.
+ * (a property test holds the two together), but for one case where this one is tiktoken's and
+ * gpt-tokenizer's is off: U+FEFF is one token (bytes EF BB BF are in the vocabulary), which
+ * gpt-tokenizer counts as two because TextDecoder drops the BOM when it turns its table into
+ * strings. Never throws on customer input.
  */
 class CompactBpe {
   private readonly bytes: Uint8Array;
