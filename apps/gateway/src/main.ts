@@ -107,7 +107,7 @@ const app = createApp(services);
 
 const server = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, (info) => {
   const base = `http://${env.HOST}:${info.port}`;
-  const key = boot ? boot.apiKey : "$CORTENSOR_API_KEY";
+  const key = boot ? boot.apiKey : "$PORTAL_API_KEY";
   const lines = [
     "",
     `Portal gateway listening on ${base} (${dbHandle.kind}${stack ? `, ${stack.targets.length} embedded routers` : ""})`,
