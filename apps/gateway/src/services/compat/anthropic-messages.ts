@@ -98,8 +98,8 @@ function anthropicUsage(u: TokenUsage): AnthropicUsage {
  * Encodes one streamed message as Anthropic SSE events:
  * `message_start` → `content_block_start` → `ping` → `content_block_delta` (text_delta)… →
  * `content_block_stop` → `message_delta` (stop_reason, usage) → `message_stop`.
- * Every event is named (`event: …`): the SDK ignores unnamed ones. Input tokens may be unknown
- * when the stream starts; `message_delta` repeats them and the SDK keeps the later value.
+ * Every event is named (`event: …`): the SDK ignores unnamed ones. `message_start` carries the
+ * prompt's token count; `message_delta` repeats the final one and the SDK keeps the later value.
  * Each method returns the text to write (possibly ""); the encoder never writes itself.
  */
 export class AnthropicMessageStreamEncoder {
@@ -118,8 +118,11 @@ export class AnthropicMessageStreamEncoder {
     this.id = anthropicMessageId(opts.id);
   }
 
-  /** The opening events. Optional: `delta`/`finish` send them first if not sent yet. */
-  start(args: { inputTokens?: number } = {}): string {
+  /**
+   * The opening events. Optional: `delta`/`finish` send them first if not sent yet. The prompt's
+   * token count goes into `message_start` (SDKs that read usage from there would see 0 otherwise).
+   */
+  start(args: { inputTokens?: number; promptTokens?: () => number } = {}): string {
     if (this.started || this.ended) return "";
     this.started = true;
     const message: AnthropicMessage = {
@@ -130,7 +133,7 @@ export class AnthropicMessageStreamEncoder {
       model: this.opts.model,
       stop_reason: null,
       stop_sequence: null,
-      usage: { input_tokens: args.inputTokens ?? 0, output_tokens: 0 },
+      usage: { input_tokens: args.inputTokens ?? args.promptTokens?.() ?? 0, output_tokens: 0 },
     };
     return (
       event("message_start", { type: "message_start", message }) +

@@ -14,7 +14,8 @@ export interface StreamFinish {
  * Anthropic messages). Each method returns the text to write, possibly "".
  */
 export interface StreamEncoder {
-  start(): string;
+  /** `promptTokens` counts the prompt on demand (only a format that announces it pays for it). */
+  start(args?: { promptTokens?: () => number }): string;
   delta(text: string): string;
   finish(args: StreamFinish): string;
   error(err: CatalogError): string;

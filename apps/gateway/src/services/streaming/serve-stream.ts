@@ -108,7 +108,7 @@ export async function openCompletionStream(
         let finishReason: string | null = null;
         let failure: CatalogError | undefined;
         try {
-          write(encoder.start());
+          write(encoder.start({ promptTokens: () => promptTokensOf(plan) }));
           try {
             for await (const event of events) {
               if (event.type === "keepalive") continue;

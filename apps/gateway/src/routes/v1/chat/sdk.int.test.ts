@@ -216,8 +216,14 @@ describe("@anthropic-ai/sdk against the gateway", () => {
     stream.on("text", (delta) => {
       text += delta;
     });
+    let startInput: number | undefined;
+    stream.on("streamEvent", (event) => {
+      if (event.type === "message_start") startInput = event.message.usage.input_tokens;
+    });
     const final = await stream.finalMessage();
     expect(text.length).toBeGreaterThan(0);
+    // message_start already carries the prompt's count (older SDKs read it from there).
+    expect(startInput).toBe(final.usage.input_tokens);
     const block = final.content[0];
     expect(block?.type === "text" ? block.text : null).toBe(text);
     expect(final.usage.output_tokens).toBeGreaterThan(0);
