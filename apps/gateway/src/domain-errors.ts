@@ -47,8 +47,19 @@ export class UpstreamFailedError extends DomainError {
 }
 
 export class UpstreamTimeoutError extends DomainError {
-  constructor(readonly timeoutMs: number) {
-    super(`The model did not answer within ${Math.round(timeoutMs / 1000)} s.`);
+  /**
+   * `timeoutMs`: the bound that ran out. `byRouter`: the router itself gave up (its task
+   * deadline, the request's own `timeout`), rather than the gateway's upstream deadline.
+   */
+  constructor(
+    readonly timeoutMs: number,
+    byRouter = false,
+  ) {
+    super(
+      byRouter
+        ? `The model did not answer within the request's timeout of ${Math.round(timeoutMs / 1000)} s.`
+        : `The model did not answer within ${Math.round(timeoutMs / 1000)} s.`,
+    );
   }
 }
 

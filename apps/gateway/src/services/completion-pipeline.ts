@@ -37,6 +37,8 @@ export async function serveCompletion(
     idempotencyKey: string | undefined;
     onRoute: (poolName: string) => void;
     onLimits: (info: RateLimitInfo) => void;
+    /** Time spent on routers by a request that then failed (its outcome carries it otherwise). */
+    onUpstreamMs?: (ms: number) => void;
   },
 ): Promise<CompletionOutcome> {
   const { ctx, input } = args;
@@ -82,6 +84,7 @@ export async function serveCompletion(
             .finish(totalTokens)
             .catch((err) => services.logger.warn({ err }, "limit window update failed")),
         ],
+        ...(args.onUpstreamMs !== undefined && { onUpstreamMs: args.onUpstreamMs }),
       });
       const body = JSON.stringify(
         okEnvelope(

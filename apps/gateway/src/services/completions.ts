@@ -164,6 +164,8 @@ export async function dispatchCompletion(
     settle?: SettleCost | undefined;
     /** Work to issue in the same tick as the settlement (one pipelined Redis round trip). */
     alongside?: (totalTokens: number) => Array<Promise<unknown>>;
+    /** On failure: how long was spent on routers (the overhead figures exclude it). */
+    onUpstreamMs?: (ms: number) => void;
   },
 ): Promise<CompletionData> {
   const { ctx, plan, route } = args;
@@ -224,6 +226,7 @@ export async function dispatchCompletion(
         costMicros: 0n,
         upstreamMs: performance.now() - startedAt,
       });
+      args.onUpstreamMs?.(performance.now() - dispatchedAt);
       throw err;
     } finally {
       release();
@@ -233,6 +236,7 @@ export async function dispatchCompletion(
     { requestId: ctx.requestId, pool: route.pool.name, last: lastUnavailable?.reason },
     "no target accepted the request",
   );
+  args.onUpstreamMs?.(performance.now() - dispatchedAt);
   throw new NoHealthyTargetError(route.pool.name);
 }
 

@@ -67,6 +67,7 @@ export async function runCompletion(
     ...args,
     onRoute: (pool) => c.set("routerPool", pool),
     onLimits: setLimitHeaders(c),
+    onUpstreamMs: (ms) => c.set("upstreamMs", ms),
   });
   c.set("upstreamMs", outcome.upstreamMs);
   if (outcome.replayed) c.header("Idempotent-Replayed", "true");

@@ -105,7 +105,7 @@ export class RouterClient {
       throw new TargetUnavailableError(target.id, `router answered 503: ${text.slice(0, 200)}`);
     }
     const json = safeJson(text);
-    if (res.statusCode === 504) throw new UpstreamTimeoutError(timeoutMs);
+    if (res.statusCode === 504) throw routerTimedOut(body, timeoutMs);
     if (res.statusCode !== 200) {
       const parsed = RouterErrorBody.safeParse(json);
       throw new UpstreamFailedError("The router failed to complete the request.", {
@@ -177,7 +177,7 @@ export class RouterClient {
       const text = await readCapped(res.body, MAX_RESPONSE_BYTES).catch(() => "");
       if (res.statusCode === 503)
         throw new TargetUnavailableError(target.id, `router answered 503: ${text.slice(0, 200)}`);
-      if (res.statusCode === 504) throw new UpstreamTimeoutError(timeoutMs);
+      if (res.statusCode === 504) throw routerTimedOut(body, timeoutMs);
       const parsed = RouterErrorBody.safeParse(safeJson(text));
       throw new UpstreamFailedError("The router failed to stream the completion.", {
         targetId: target.id,
@@ -333,4 +333,11 @@ async function readCapped(body: AsyncIterable<Buffer>, max: number): Promise<str
 function safeJson(text: string): unknown {
   const read = parseJsonText(text);
   return read.ok ? read.value : undefined;
+}
+
+/** The router answered 504: its task ran past the request's own `timeout` (when it has one). */
+function routerTimedOut(body: RouterCompletionRequest, deadlineMs: number): UpstreamTimeoutError {
+  return body.timeout === undefined
+    ? new UpstreamTimeoutError(deadlineMs)
+    : new UpstreamTimeoutError(body.timeout * 1000, true);
 }

@@ -266,6 +266,36 @@ describe("POST /v1/completions upstream faults", () => {
     }
   });
 
+  it("the router's own task timeout (504) → upstream_timeout naming the request's timeout; the wait is not overhead", async () => {
+    const fake = await startFakeRouter((_req, _body, res) => {
+      setTimeout(() => {
+        res.writeHead(504, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { code: "task_timeout", message: "no commit in time" } }));
+      }, 400);
+    });
+    try {
+      const t = await createTenant(gw, { targets: [{ url: fake.url }] });
+      const started = performance.now();
+      const res = await postJson(
+        gw,
+        "/v1/completions",
+        { model: t.alias, prompt: "hi", timeout: 2 },
+        t.key,
+      );
+      const elapsed = performance.now() - started;
+      const overhead = Number(res.headers.get("x-portal-overhead-ms"));
+      const body = await expectFailure(res, "upstream_timeout");
+      expect(body.error.message).toBe(
+        "The model did not answer within the request's timeout of 2 s.",
+      );
+      // The router held the request 400 ms; that wait is upstream time, not the gateway's.
+      expect(overhead).toBeGreaterThanOrEqual(0);
+      expect(overhead).toBeLessThanOrEqual(elapsed - 400);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it("a 503 from one router fails over to the next with the same client_reference", async () => {
     const busy = await startFakeRouter((_req, _body, res) => {
       res.writeHead(503, { "content-type": "application/json" });
