@@ -1,5 +1,5 @@
 import { type CompletionRequest, okEnvelope } from "@portal/contracts";
-import type { RateLimitInfo } from "../domain-errors.js";
+import { NoHealthyTargetError, type RateLimitInfo } from "../domain-errors.js";
 import {
   type CompletionContext,
   dispatchCompletion,
@@ -69,6 +69,7 @@ export async function serveCompletion(
       route,
       ...(args.renderedPrompt !== undefined ? { renderedPrompt: args.renderedPrompt } : {}),
     });
+    if (!services.selector.serves(route.pool)) throw new NoHealthyTargetError(route.pool.name);
     const gate = await passGate(services, { ctx, plan, route, onLimits: args.onLimits });
     const { admission, reservation } = gate;
     try {

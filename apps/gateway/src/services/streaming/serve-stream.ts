@@ -56,6 +56,7 @@ export async function openCompletionStream(
     route,
     ...(args.renderedPrompt !== undefined ? { renderedPrompt: args.renderedPrompt } : {}),
   });
+  if (!services.selector.serves(route.pool)) throw new NoHealthyTargetError(route.pool.name);
   const gate = await passGate(services, { ctx, plan, route, onLimits: args.onLimits });
   const { admission, reservation } = gate;
   const upstream = new AbortController();

@@ -14,6 +14,16 @@ export class TargetSelector {
   constructor(private readonly health?: TargetHealth) {}
 
   /** Active targets in the order they should be tried (best first). */
+  /**
+   * Whether the pool can take work at all (active, with an active target of some weight): when
+   * it cannot, a request is refused before the limits count it or money is held.
+   */
+  serves(pool: PoolInfo): boolean {
+    return (
+      pool.state === "active" && pool.targets.some((t) => t.state === "active" && t.weight > 0)
+    );
+  }
+
   order(pool: PoolInfo): TargetInfo[] {
     if (pool.state !== "active") return [];
     const active = pool.targets.filter((t) => t.state === "active" && t.weight > 0);

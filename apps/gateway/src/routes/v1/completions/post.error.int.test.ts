@@ -170,14 +170,30 @@ describe("POST /v1/completions upstream faults", () => {
     expect(body.router_pool).toBe(t.poolName);
   });
 
-  it("a pool with no active target → pool_unavailable", async () => {
+  it("a pool with no active target → pool_unavailable, counted against no limit", async () => {
     const t = await createTenant(gw, {
       targets: [{ url: "http://127.0.0.1:1", state: "draining" }],
     });
-    await expectFailure(
-      await postJson(gw, "/v1/completions", { model: t.alias, prompt: "hi" }, t.key),
-      "pool_unavailable",
-    );
+    for (const stream of [false, false, true]) {
+      await expectFailure(
+        await postJson(gw, "/v1/completions", { model: t.alias, prompt: "hi", stream }, t.key),
+        "pool_unavailable",
+      );
+    }
+    // Refused before the limits: a client retrying through an outage spends no requests per
+    // minute, and no weekly allowance on a free plan.
+    const usage = await gw.app.request("/v1/usage", {
+      headers: { authorization: `Bearer ${t.key}` },
+    });
+    const { data } = (await usage.json()) as {
+      data: {
+        limits: Array<{ scope: string; used: number }>;
+        weekly_allowance: { used: number } | null;
+      };
+    };
+    const used = Object.fromEntries(data.limits.map((l) => [l.scope, l.used]));
+    expect(used).toMatchObject({ key_requests_per_minute: 0, org_requests_per_minute: 0 });
+    if (data.weekly_allowance) expect(data.weekly_allowance.used).toBe(0);
   });
 
   it("a router answering garbage → upstream_error without leaking internals", async () => {
