@@ -102,11 +102,11 @@ beforeAll(async () => {
   orgId = boot.orgId;
   // Prepaid (so every served request is charged), funded, with limits far above this load.
   await db.exec(`
-    UPDATE plans SET requests_per_minute_org = 1000000, tokens_per_minute_org = 100000000
+    UPDATE plans SET requests_per_minute_org = 1000000, tokens_per_minute_org = 100000000,
+        requests_per_minute_key = 1000000, max_concurrent_per_key = 1000
       WHERE slug = 'prepaid';
     UPDATE organizations SET plan_id = (SELECT id FROM plans WHERE slug = 'prepaid')
       WHERE id = '${orgId}';
-    UPDATE api_keys SET rpm_limit = 1000000, concurrency_limit = 1000 WHERE org_id = '${orgId}';
     INSERT INTO billing_ledger (id, org_id, kind, amount_micros, reference)
       VALUES ('${newId("led")}', '${orgId}', 'grant', 1000000000000, 'fault-test-grant');`);
   await Promise.all([startGateway(0), startGateway(1)]);

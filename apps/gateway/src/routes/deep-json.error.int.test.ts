@@ -27,9 +27,10 @@ function post(path: string, body: string, headers: Record<string, string> = {}) 
 
 describe("bodies nested past the limit", () => {
   it("console: 400 invalid_request, not a 500, and nothing is created", async () => {
+    const email = `deep-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}@example.com`;
     const res = await post(
       "/portal/api/auth/sign-up",
-      `{"email":"deep@example.com","password":"long-enough-pw","name":${DEEP}}`,
+      `{"email":"${email}","password":"long-enough-pw","name":${DEEP}}`,
     );
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({
@@ -38,7 +39,7 @@ describe("bodies nested past the limit", () => {
     });
     const again = await post(
       "/portal/api/auth/sign-up",
-      JSON.stringify({ email: "deep@example.com", password: "long-enough-pw", name: "Deep" }),
+      JSON.stringify({ email, password: "long-enough-pw", name: "Deep" }),
     );
     expect(again.status).toBe(201);
   });

@@ -44,7 +44,7 @@ beforeAll(async () => {
   router = await startFixtureRouter();
   tenant = await createTenant(gw, {
     targets: [{ url: router.url }],
-    key: { rpmLimit: 100_000, concurrencyLimit: 1_000 },
+    planLimits: { requestsPerMinuteKey: 100_000, maxConcurrentPerKey: 1_000 },
   });
   op = await signUp(gw, "Operator");
   await makeOperator(gw, op.userId);

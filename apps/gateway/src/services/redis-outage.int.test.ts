@@ -67,7 +67,8 @@ describe("Redis failure policy", () => {
     const t = await createTenant(gw, {
       plan: "prepaid",
       targets: [{ url: router.url }],
-      key: { rpmLimit: 6, concurrencyLimit: 50 },
+      planLimits: { maxConcurrentPerKey: 50 },
+      key: { rpmLimit: 6 },
     });
     await fundOrg(gw, t.orgId, 10_000_000n);
     const served: string[] = [];

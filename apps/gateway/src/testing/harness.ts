@@ -3,10 +3,12 @@ import { newId } from "@portal/contracts";
 import {
   apiKeys,
   type DbHandle,
+  eq,
   modelAccess,
   models,
   openDb,
   organizations,
+  plans,
   routerPools,
   routerTargets,
 } from "@portal/db";
@@ -146,6 +148,20 @@ export async function createTenant(
       state?: "active" | "draining" | "disabled";
     }>;
     plan?: string;
+    /**
+     * Limits of a private copy of `plan` for this tenant (per-key overrides only ever tighten a
+     * plan, so a test that needs room beyond the stock plans asks for it here).
+     */
+    planLimits?: Partial<
+      Pick<
+        typeof plans.$inferInsert,
+        | "requestsPerMinuteKey"
+        | "requestsPerMinuteOrg"
+        | "tokensPerMinuteOrg"
+        | "maxConcurrentPerKey"
+        | "weeklyRequestAllowance"
+      >
+    >;
     key?: {
       revokedAt?: Date;
       expiresAt?: Date;
@@ -164,8 +180,22 @@ export async function createTenant(
   } = {},
 ): Promise<TestTenant> {
   const db = gw.dbHandle.db;
-  const planId = gw.planIds.get(opts.plan ?? "free");
-  if (!planId) throw new Error(`no plan ${opts.plan}`);
+  const basePlanId = gw.planIds.get(opts.plan ?? "free");
+  if (!basePlanId) throw new Error(`no plan ${opts.plan}`);
+  let planId = basePlanId;
+  if (opts.planLimits) {
+    const [base] = await db.select().from(plans).where(eq(plans.id, basePlanId));
+    if (!base) throw new Error(`no plan row ${basePlanId}`);
+    planId = newId("plan");
+    await db
+      .insert(plans)
+      .values({
+        ...base,
+        ...opts.planLimits,
+        id: planId,
+        slug: `t-${planId.slice(-12).toLowerCase()}`,
+      });
+  }
   const orgId = newId("org");
   const keyId = newId("key");
   const poolId = newId("pool");

@@ -34,7 +34,8 @@ describe.skipIf(!testRedisUrl())("two gateway instances sharing Redis", () => {
   it("enforce one global limit, not one per instance", async () => {
     const t = await createTenant(a, {
       targets: [{ url: router.url }],
-      key: { rpmLimit: 6, concurrencyLimit: 100 },
+      planLimits: { maxConcurrentPerKey: 100 },
+      key: { rpmLimit: 6 },
     });
     const body = { model: t.alias, prompt: "hi", max_tokens: 4 };
     const responses = await Promise.all(

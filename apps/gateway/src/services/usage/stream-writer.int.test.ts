@@ -66,7 +66,7 @@ describe.skipIf(!url)("usage stream writer (Redis Stream → Postgres)", () => {
     const t = await createTenant(gw, {
       plan: "prepaid",
       targets: [{ url: router.url }],
-      key: { concurrencyLimit: 100 },
+      planLimits: { maxConcurrentPerKey: 100 },
     });
     await fundOrg(gw, t.orgId, 1_000_000n);
     const N = 30;

@@ -28,7 +28,7 @@ describe.skipIf(!ready)("usage writer in a worker thread", () => {
     t = await createTenant(gw, {
       plan: "prepaid",
       targets: [{ url: router.url }],
-      key: { concurrencyLimit: 100 },
+      planLimits: { maxConcurrentPerKey: 100 },
     });
     await fundOrg(gw, t.orgId, 1_000_000n);
   });

@@ -42,7 +42,7 @@ describe.each(modes)("prepaid balances ($name)", ({ redis }) => {
     const t = await createTenant(gw, {
       plan: "prepaid",
       targets: [{ url: router.url }],
-      key: { concurrencyLimit: 200 },
+      planLimits: { maxConcurrentPerKey: 200 },
     });
     await fundOrg(gw, t.orgId, 10n * COST);
     const servedBefore = router.served();
