@@ -17,6 +17,7 @@ import { InvalidationBus } from "./invalidation-bus.js";
 import type { KeyStore } from "./key-store.js";
 import { FailoverLimiter } from "./limits/failover-limiter.js";
 import { MemoryLimiter } from "./limits/memory-limiter.js";
+import { recordedRequestsSince } from "./limits/period-seed.js";
 import { RedisLimiter } from "./limits/redis-limiter.js";
 import type { Limiter } from "./limits/types.js";
 import { GatewayMetrics } from "./metrics/metrics.js";
@@ -114,7 +115,9 @@ export function buildEnforcement(opts: EnforcementOptions): Enforcement {
         }),
       }),
     });
-    const limiter = new MemoryLimiter();
+    const limiter = new MemoryLimiter({
+      periodSeed: (orgId, startMs) => recordedRequestsSince(db, orgId, startMs),
+    });
     const balanceStore = new MemoryBalanceStore();
     return {
       redis: null,
@@ -161,7 +164,14 @@ export function buildEnforcement(opts: EnforcementOptions): Enforcement {
     onFallback: (op) => metrics?.redisFallbacks.inc({ op }),
   });
   const sub = connect("sub");
-  const limiter = new FailoverLimiter(new RedisLimiter(redis), breaker);
+  // The local fallback (Redis unreachable) also starts weekly counters from the record.
+  const limiter = new FailoverLimiter(
+    new RedisLimiter(redis),
+    breaker,
+    new MemoryLimiter({
+      periodSeed: (orgId, startMs) => recordedRequestsSince(db, orgId, startMs),
+    }),
+  );
   const balanceStore = new FailoverBalanceStore(new RedisBalanceStore(redis), breaker);
   const spool = new SpoolUsageSink({
     dir:

@@ -187,14 +187,12 @@ export async function createTenant(
     const [base] = await db.select().from(plans).where(eq(plans.id, basePlanId));
     if (!base) throw new Error(`no plan row ${basePlanId}`);
     planId = newId("plan");
-    await db
-      .insert(plans)
-      .values({
-        ...base,
-        ...opts.planLimits,
-        id: planId,
-        slug: `t-${planId.slice(-12).toLowerCase()}`,
-      });
+    await db.insert(plans).values({
+      ...base,
+      ...opts.planLimits,
+      id: planId,
+      slug: `t-${planId.slice(-12).toLowerCase()}`,
+    });
   }
   const orgId = newId("org");
   const keyId = newId("key");

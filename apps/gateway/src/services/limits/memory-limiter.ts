@@ -25,14 +25,26 @@ export class MemoryLimiter implements Limiter {
   private readonly counters = new Map<string, { value: number; expiresAt: number }>();
   private readonly leases = new Map<string, Map<string, number>>();
   private readonly sweep: NodeJS.Timeout;
+  /** Period counters seeded (or being seeded) from the record, with when to forget that. */
+  private readonly seeded = new Map<string, { done: Promise<void>; expiresAt: number }>();
 
-  constructor() {
+  /**
+   * `periodSeed`: requests already on record for an org since a period's start. A period counter
+   * starts from it the first time this process sees it, so a restart keeps a weekly allowance
+   * spent (Redis keeps it across restarts; this process's memory does not).
+   */
+  constructor(
+    private readonly opts: {
+      periodSeed?: (tag: string, periodStartMs: number) => Promise<number>;
+    } = {},
+  ) {
     // Counters carry their own expiry; a periodic sweep keeps the maps from growing forever.
     this.sweep = setInterval(() => this.purge(Date.now()), 60_000);
     this.sweep.unref();
   }
 
   async admit(req: AdmitRequest): Promise<LimitDecision> {
+    if (this.opts.periodSeed) await this.seedPeriods(req, this.opts.periodSeed);
     const now = req.now ?? Date.now();
     const evaluated: Evaluated[] = [];
     let refused = 0;
@@ -135,6 +147,38 @@ export class MemoryLimiter implements Limiter {
     clearInterval(this.sweep);
   }
 
+  /** Seed each period counter of `req` once (concurrent first requests share one lookup). */
+  private async seedPeriods(
+    req: AdmitRequest,
+    seed: (tag: string, periodStartMs: number) => Promise<number>,
+  ): Promise<void> {
+    const now = req.now ?? Date.now();
+    for (const c of req.checks) {
+      if (c.kind !== "period") continue;
+      const key = checkKeys(req.tag, c, now)[0] ?? "";
+      let entry = this.seeded.get(key);
+      if (!entry) {
+        const expiresAt = c.periodStartMs + c.periodMs + 86_400_000;
+        const done = seed(req.tag, c.periodStartMs).then(
+          (recorded) => {
+            // Requests admitted while the lookup ran are already counted; take the larger.
+            if (recorded > this.get(key, Date.now())) {
+              this.counters.set(key, { value: recorded, expiresAt });
+            }
+          },
+          () => {
+            // No record to seed from (database down): count from zero, as before, and retry
+            // on a later request.
+            this.seeded.delete(key);
+          },
+        );
+        entry = { done, expiresAt };
+        this.seeded.set(key, entry);
+      }
+      await entry.done;
+    }
+  }
+
   private get(key: string, now: number): number {
     const entry = this.counters.get(key);
     if (!entry) return 0;
@@ -153,6 +197,7 @@ export class MemoryLimiter implements Limiter {
 
   private purge(now: number): void {
     for (const [k, v] of this.counters) if (v.expiresAt <= now) this.counters.delete(k);
+    for (const [k, v] of this.seeded) if (v.expiresAt <= now) this.seeded.delete(k);
     for (const [k, set] of this.leases) {
       for (const [lease, exp] of set) if (exp <= now) set.delete(lease);
       if (set.size === 0) this.leases.delete(k);

@@ -1,6 +1,7 @@
 import type { AllowanceView, UsageDay } from "@portal/contracts";
-import { and, asc, type Database, eq, gte, lte, sql, usageDaily } from "@portal/db";
+import { and, asc, type Database, eq, gte, lte, usageDaily } from "@portal/db";
 import { isoWeekStart } from "../limits/admission.js";
+import { recordedRequestsSince } from "../limits/period-seed.js";
 
 const DAY_MS = 86_400_000;
 
@@ -49,18 +50,9 @@ export async function weeklyAllowance(
   now = new Date(),
 ): Promise<AllowanceView> {
   const start = isoWeekStart(now.getTime());
-  const [row] = await db
-    .select({ used: sql<string>`coalesce(sum(${usageDaily.requests}), 0)` })
-    .from(usageDaily)
-    .where(
-      and(
-        eq(usageDaily.orgId, orgId),
-        gte(usageDaily.day, new Date(start).toISOString().slice(0, 10)),
-      ),
-    );
   return {
     limit,
-    used: Number(row?.used ?? 0),
+    used: await recordedRequestsSince(db, orgId, start),
     resets_at: new Date(start + 7 * DAY_MS).toISOString(),
     window: "week",
   };
