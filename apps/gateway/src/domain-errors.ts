@@ -36,6 +36,13 @@ export class NoHealthyTargetError extends DomainError {
   }
 }
 
+/** The client closed the connection while its completion was running; the upstream was aborted. */
+export class ClientGoneError extends DomainError {
+  constructor() {
+    super("The client closed the connection before the completion finished.");
+  }
+}
+
 export class UpstreamFailedError extends DomainError {
   constructor(
     message: string,

@@ -3,6 +3,7 @@ import { CLIENT_CLOSED_STATUS, isClientAbort } from "@portal/router/client-abort
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
+  ClientGoneError,
   DomainError,
   IdempotencyConflictError,
   InsufficientBalanceError,
@@ -70,9 +71,9 @@ export function toApiError(err: DomainError): ApiError {
 
 /** The one error handler: our error, a framework HTTPException, or anything else. */
 export function onError(err: Error, c: Context<AppEnv>): Response {
-  if (isClientAbort(err, c)) {
+  if (err instanceof ClientGoneError || isClientAbort(err, c)) {
     // Recorded as 499 with no error code: the client's doing, not an internal error.
-    (c.get("logger") ?? console).info("client closed the connection before the request was read");
+    (c.get("logger") ?? console).info("client closed the connection before it was answered");
     return c.body(null, CLIENT_CLOSED_STATUS as 200);
   }
   let apiError: ApiError;

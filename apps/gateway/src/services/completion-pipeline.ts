@@ -39,6 +39,8 @@ export async function serveCompletion(
     onLimits: (info: RateLimitInfo) => void;
     /** Time spent on routers by a request that then failed (its outcome carries it otherwise). */
     onUpstreamMs?: (ms: number) => void;
+    /** The client's connection: closing it aborts the router request (ClientGoneError). */
+    signal?: AbortSignal;
   },
 ): Promise<CompletionOutcome> {
   const { ctx, input } = args;
@@ -86,6 +88,7 @@ export async function serveCompletion(
             .catch((err) => services.logger.warn({ err }, "limit window update failed")),
         ],
         ...(args.onUpstreamMs !== undefined && { onUpstreamMs: args.onUpstreamMs }),
+        ...(args.signal !== undefined && { signal: args.signal }),
       });
       const body = JSON.stringify(
         okEnvelope(

@@ -12,6 +12,7 @@ import {
 import type { NewUsageEvent } from "@portal/db";
 import { countTokens } from "@portal/router/tokens";
 import {
+  ClientGoneError,
   InvalidCompletionError,
   ModelNotAllowedError,
   ModelNotFoundError,
@@ -166,6 +167,8 @@ export async function dispatchCompletion(
     alongside?: (totalTokens: number) => Array<Promise<unknown>>;
     /** On failure: how long was spent on routers (the overhead figures exclude it). */
     onUpstreamMs?: (ms: number) => void;
+    /** The client's connection: when it closes, the router request is aborted. */
+    signal?: AbortSignal;
   },
 ): Promise<CompletionData> {
   const { ctx, plan, route } = args;
@@ -178,7 +181,7 @@ export async function dispatchCompletion(
     const release = services.selector.acquire(target);
     const startedAt = performance.now();
     try {
-      const response = await services.routers.complete(target, body, timeoutMs);
+      const response = await services.routers.complete(target, body, timeoutMs, args.signal);
       const upstreamMs = performance.now() - startedAt;
       return await finish(services, {
         ctx,
@@ -191,6 +194,25 @@ export async function dispatchCompletion(
         alongside: args.alongside,
       });
     } catch (err) {
+      if (err instanceof ClientGoneError) {
+        // Nothing was delivered: billed for the prompt the router read, as a stream cut off
+        // before its first token is; the row says cancelled.
+        const promptTokens = promptTokensOf(plan);
+        const upstreamMs = performance.now() - startedAt;
+        await recordCompletionUsage(services, {
+          ctx,
+          route,
+          target,
+          usage: { prompt_tokens: promptTokens, completion_tokens: 0 },
+          settle: args.settle,
+          upstreamMs,
+          status: "cancelled",
+          errorCode: null,
+          stream: false,
+        });
+        args.onUpstreamMs?.(performance.now() - dispatchedAt);
+        throw err;
+      }
       if (err instanceof TargetUnavailableError) {
         lastUnavailable = err;
         services.metrics.upstreamFailures.inc({

@@ -68,6 +68,7 @@ export async function runCompletion(
     onRoute: (pool) => c.set("routerPool", pool),
     onLimits: setLimitHeaders(c),
     onUpstreamMs: (ms) => c.set("upstreamMs", ms),
+    signal: c.req.raw.signal,
   });
   c.set("upstreamMs", outcome.upstreamMs);
   if (outcome.replayed) c.header("Idempotent-Replayed", "true");

@@ -6,7 +6,7 @@ import {
   RouterErrorBody,
 } from "@portal/contracts";
 import { Pool } from "undici";
-import { UpstreamFailedError, UpstreamTimeoutError } from "../../domain-errors.js";
+import { ClientGoneError, UpstreamFailedError, UpstreamTimeoutError } from "../../domain-errors.js";
 import { parseSse } from "../../lib/sse-parse.js";
 import type { TargetInfo } from "../catalog.js";
 
@@ -57,16 +57,20 @@ export class RouterClient {
   constructor(private readonly onOutcome: OutcomeListener = () => {}) {}
 
   /** POST /api/v3/completions/{session} on one target; throws typed errors. */
+  /** `signal`: the client's; when it aborts, so does the request to the router (ClientGoneError). */
   async complete(
     target: TargetInfo,
     body: RouterCompletionRequest,
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<RouterCompletionResponse> {
     try {
-      const response = await this.send(target, body, timeoutMs);
+      const response = await this.send(target, body, timeoutMs, signal);
       this.onOutcome(target.id, true);
       return response;
     } catch (err) {
+      // The client left: not the router's doing, whatever the transport error says.
+      if (signal?.aborted) throw new ClientGoneError();
       // A busy router (503) or a slow task is not a sick router; transport errors and garbage are.
       const sick =
         (err instanceof TargetUnavailableError && !err.reason.startsWith("router answered 503")) ||
@@ -80,6 +84,7 @@ export class RouterClient {
     target: TargetInfo,
     body: RouterCompletionRequest,
     timeoutMs: number,
+    signal: AbortSignal | undefined,
   ): Promise<RouterCompletionResponse> {
     const { origin, basePath } = endpointOf(target.url);
     let res: Awaited<ReturnType<Pool["request"]>>;
@@ -93,6 +98,7 @@ export class RouterClient {
           accept: "application/json",
         },
         body: JSON.stringify(body),
+        ...(signal !== undefined && { signal }),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });

@@ -2,9 +2,9 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { newId } from "@portal/contracts";
-import { eq, organizations, plans } from "@portal/db";
+import { eq, organizations, plans, usageEvents } from "@portal/db";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { closedPortUrl } from "../../../testing/fake-router.js";
+import { closedPortUrl, routerAnswer, startFakeRouter } from "../../../testing/fake-router.js";
 import { type FixtureRouter, startFixtureRouter } from "../../../testing/fixture-router.js";
 import {
   createTenant,
@@ -164,6 +164,65 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
     } finally {
       (server as Server).closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it("a client that goes away aborts the router request: slot freed, billed for the prompt only", async () => {
+    // A router that would answer only after 30 s, and records when its request was closed.
+    let closed = false;
+    const stuck = await startFakeRouter((req, _body, res) => {
+      req.socket.on("close", () => {
+        closed = true;
+      });
+      setTimeout(() => {
+        if (!res.destroyed)
+          res
+            .writeHead(200, { "content-type": "application/json" })
+            .end(JSON.stringify(routerAnswer()));
+      }, 30_000).unref();
+    });
+    const t = await createTenant(gw, {
+      targets: [{ url: stuck.url }],
+      key: { concurrencyLimit: 1 },
+    });
+    const server = serve({ fetch: gw.app.fetch, hostname: "127.0.0.1", port: 0 });
+    await new Promise((r) => server.once("listening", r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const abort = new AbortController();
+      const pending = fetch(`http://127.0.0.1:${port}/v1/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: t.alias, prompt: "hello there", max_tokens: 8 }),
+        signal: abort.signal,
+      });
+      await vi.waitFor(() => expect(stuck.requests.length).toBe(1), WAIT);
+      abort.abort();
+      await expect(pending).rejects.toThrow();
+      // The gateway hung up on the router long before the router would have answered.
+      await vi.waitFor(() => expect(closed).toBe(true), WAIT);
+      // The slot is free at once: with a concurrency of 1 the next request is admitted and
+      // reaches the router while the first one's answer is still 30 s away.
+      const second = fetch(`http://127.0.0.1:${port}/v1/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: t.alias, prompt: "again", max_tokens: 8 }),
+        signal: AbortSignal.timeout(20_000),
+      }).catch(() => null);
+      await vi.waitFor(() => expect(stuck.requests.length).toBe(2), WAIT);
+      await gw.services.usage.flush();
+      const rows = await gw.dbHandle.db
+        .select()
+        .from(usageEvents)
+        .where(eq(usageEvents.apiKeyId, t.keyId));
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: "cancelled", completionTokens: 0 });
+      expect(rows[0]?.promptTokens).toBeGreaterThan(0);
+      void second;
+    } finally {
+      (server as Server).closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await stuck.close();
     }
   });
 
