@@ -68,7 +68,8 @@ function writeBatch(db: Database, items: QueuedUsage[]): Promise<number> {
         costMicros: 0n,
       };
       row.requests = (row.requests ?? 0) + 1;
-      if (e.status !== "ok") row.failedRequests = (row.failedRequests ?? 0) + 1;
+      // Cancelled requests (the client left) are billed, not failures.
+      if (e.status === "failed") row.failedRequests = (row.failedRequests ?? 0) + 1;
       row.promptTokens = (row.promptTokens ?? 0) + e.promptTokens;
       row.completionTokens = (row.completionTokens ?? 0) + e.completionTokens;
       row.costMicros = (row.costMicros ?? 0n) + e.costMicros;

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { newId } from "@portal/contracts";
-import { eq, organizations, plans, usageEvents } from "@portal/db";
+import { eq, organizations, plans, usageDaily, usageEvents } from "@portal/db";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { closedPortUrl, routerAnswer, startFakeRouter } from "../../../testing/fake-router.js";
 import { type FixtureRouter, startFixtureRouter } from "../../../testing/fixture-router.js";
@@ -218,6 +218,12 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ status: "cancelled", completionTokens: 0 });
       expect(rows[0]?.promptTokens).toBeGreaterThan(0);
+      // Billed, so not a failure in the daily rollup (/v1/usage, the console, exports).
+      const [day] = await gw.dbHandle.db
+        .select()
+        .from(usageDaily)
+        .where(eq(usageDaily.orgId, t.orgId));
+      expect(day).toMatchObject({ requests: 1, failedRequests: 0, completionTokens: 0 });
       void second;
     } finally {
       (server as Server).closeAllConnections();
