@@ -1,5 +1,6 @@
 import { type CompletionRequest, okEnvelope } from "@portal/contracts";
 import { NoHealthyTargetError, type RateLimitInfo } from "../domain-errors.js";
+import type { ClientGoneSignal } from "../lib/client-gone.js";
 import {
   type CompletionContext,
   dispatchCompletion,
@@ -40,7 +41,7 @@ export async function serveCompletion(
     /** Time spent on routers by a request that then failed (its outcome carries it otherwise). */
     onUpstreamMs?: (ms: number) => void;
     /** The client's connection: closing it aborts the router request (ClientGoneError). */
-    signal?: AbortSignal;
+    signal?: ClientGoneSignal | undefined;
   },
 ): Promise<CompletionOutcome> {
   const { ctx, input } = args;

@@ -20,6 +20,7 @@ import {
   UpstreamFailedError,
   UpstreamTimeoutError,
 } from "../domain-errors.js";
+import type { ClientGoneSignal } from "../lib/client-gone.js";
 import type { ModelRoute, TargetInfo } from "./catalog.js";
 import type { KeyRecord } from "./key-store.js";
 import type { Services } from "./services.js";
@@ -168,7 +169,7 @@ export async function dispatchCompletion(
     /** On failure: how long was spent on routers (the overhead figures exclude it). */
     onUpstreamMs?: (ms: number) => void;
     /** The client's connection: when it closes, the router request is aborted. */
-    signal?: AbortSignal;
+    signal?: ClientGoneSignal | undefined;
   },
 ): Promise<CompletionData> {
   const { ctx, plan, route } = args;

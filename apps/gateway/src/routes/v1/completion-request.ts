@@ -1,6 +1,7 @@
 import type { CompletionRequest } from "@portal/contracts";
 import type { Context } from "hono";
 import { ApiError } from "../../errors.js";
+import { clientGoneSignal } from "../../lib/client-gone.js";
 import { rateLimitHeaders } from "../../lib/rate-limit-headers.js";
 import { SSE_HEADERS } from "../../lib/sse-headers.js";
 import type { ModelRoute } from "../../services/catalog.js";
@@ -68,7 +69,7 @@ export async function runCompletion(
     onRoute: (pool) => c.set("routerPool", pool),
     onLimits: setLimitHeaders(c),
     onUpstreamMs: (ms) => c.set("upstreamMs", ms),
-    signal: c.req.raw.signal,
+    signal: clientGoneSignal(c),
   });
   c.set("upstreamMs", outcome.upstreamMs);
   if (outcome.replayed) c.header("Idempotent-Replayed", "true");

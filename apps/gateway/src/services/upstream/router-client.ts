@@ -7,6 +7,7 @@ import {
 } from "@portal/contracts";
 import { Pool } from "undici";
 import { ClientGoneError, UpstreamFailedError, UpstreamTimeoutError } from "../../domain-errors.js";
+import type { ClientGoneSignal } from "../../lib/client-gone.js";
 import { parseSse } from "../../lib/sse-parse.js";
 import type { TargetInfo } from "../catalog.js";
 
@@ -62,7 +63,7 @@ export class RouterClient {
     target: TargetInfo,
     body: RouterCompletionRequest,
     timeoutMs: number,
-    signal?: AbortSignal,
+    signal?: ClientGoneSignal,
   ): Promise<RouterCompletionResponse> {
     try {
       const response = await this.send(target, body, timeoutMs, signal);
@@ -84,7 +85,7 @@ export class RouterClient {
     target: TargetInfo,
     body: RouterCompletionRequest,
     timeoutMs: number,
-    signal: AbortSignal | undefined,
+    signal: ClientGoneSignal | undefined,
   ): Promise<RouterCompletionResponse> {
     const { origin, basePath } = endpointOf(target.url);
     let res: Awaited<ReturnType<Pool["request"]>>;
