@@ -1,6 +1,6 @@
 import { fastBodyLimit } from "@portal/router/body-limit";
 import { Hono } from "hono";
-import { ApiError } from "./errors.js";
+import { ApiError, refuseEncodedBody } from "./errors.js";
 import { onError, renderError } from "./middleware/error-handler.js";
 import { recordMetrics } from "./middleware/metrics.js";
 import { requestContext } from "./middleware/request-context.js";
@@ -36,6 +36,7 @@ export function createApp(services: Services): Hono<AppEnv> {
           },
         );
       },
+      onEncoded: refuseEncodedBody,
     }),
   );
   app.route("/health", healthRoute);

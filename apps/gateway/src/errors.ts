@@ -14,3 +14,12 @@ export class ApiError extends Error {
     this.status = ERROR_HTTP_STATUS[code];
   }
 }
+
+/** A compressed request body (Content-Encoding): refused with a clear reason, never misread. */
+export function refuseEncodedBody(encoding: string): never {
+  throw new ApiError(
+    "invalid_request",
+    `Content-Encoding "${encoding.slice(0, 40)}" is not supported on request bodies; send the body uncompressed.`,
+    { content_encoding: encoding.slice(0, 40) },
+  );
+}

@@ -30,6 +30,13 @@ function bodyLimitOf(core: RouterCore) {
         { limit_bytes: core.maxBodyBytes },
       );
     },
+    onEncoded: (encoding) => {
+      throw new RouterApiError(
+        "invalid_request",
+        `Content-Encoding "${encoding.slice(0, 40)}" is not supported on request bodies; send the body uncompressed`,
+        { content_encoding: encoding.slice(0, 40) },
+      );
+    },
   });
 }
 

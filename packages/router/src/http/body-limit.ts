@@ -12,11 +12,18 @@ import { bodyLimit } from "hono/body-limit";
 export function fastBodyLimit<E extends Env>(opts: {
   maxSize: number;
   onError: () => never;
+  /**
+   * A body sent with a Content-Encoding (gzip, br…): nothing here decompresses request bodies,
+   * so without this they would be read as raw bytes and refused as invalid JSON.
+   */
+  onEncoded?: (encoding: string) => never;
 }): MiddlewareHandler<E> {
   const streaming = bodyLimit({ maxSize: opts.maxSize, onError: opts.onError });
   return async (c, next) => {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
+    const encoding = c.req.header("content-encoding")?.trim().toLowerCase();
+    if (opts.onEncoded && encoding && encoding !== "identity") opts.onEncoded(encoding);
     const length = c.req.header("content-length");
     if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
       const bytes = Number(length);

@@ -70,6 +70,23 @@ describe("request body limit", () => {
     expectTooLarge(await send("/api/v1/a2a", 2 * LIMIT, { auth: true }));
   });
 
+  it("refuses a compressed body with a clear reason instead of misreading it", async () => {
+    const res = await t.post("/api/v1/completions", "\u001f\u008b\b\u0000", {
+      "content-encoding": "gzip",
+    });
+    expect(res.status).toBe(400);
+    expect(RouterErrorBody.parse(await res.json()).error).toEqual({
+      code: "invalid_request",
+      message:
+        'Content-Encoding "gzip" is not supported on request bodies; send the body uncompressed',
+      details: { content_encoding: "gzip" },
+    });
+    const plain = await t.post("/api/v1/completions", JSON.stringify({ prompt: "hi" }), {
+      "content-encoding": "identity",
+    });
+    expect(plain.status).toBe(200);
+  });
+
   it("serves a body just under the limit", async () => {
     const json = JSON.stringify({ prompt: "hi", max_tokens: 4 });
     const res = await t.post("/api/v1/completions", json + " ".repeat(LIMIT - json.length));

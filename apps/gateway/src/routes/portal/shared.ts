@@ -1,7 +1,7 @@
 import { fastBodyLimit } from "@portal/router/body-limit";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { ApiError } from "../../errors.js";
+import { ApiError, refuseEncodedBody } from "../../errors.js";
 import { isStorableText, scrubText } from "../../lib/storable-text.js";
 import { onError, renderError } from "../../middleware/error-handler.js";
 import type { ActorContext, OrgContext } from "../../services/portal/context.js";
@@ -50,6 +50,7 @@ export const smallBody = fastBodyLimit({
   onError: () => {
     throw new ApiError("payload_too_large", "The request body exceeds 64 KiB.");
   },
+  onEncoded: refuseEncodedBody,
 });
 
 /** The signed-in actor (the auth middleware guarantees one). */

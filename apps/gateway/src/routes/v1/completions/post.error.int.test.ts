@@ -122,6 +122,26 @@ describe("POST /v1/completions bad input", () => {
     );
   });
 
+  it("a compressed body → invalid_request naming the encoding, on the API and the console", async () => {
+    const t = await createTenant(gw);
+    for (const [path, headers] of [
+      ["/v1/completions", { authorization: `Bearer ${t.key}` }],
+      ["/portal/api/auth/sign-in", {}],
+    ] as const) {
+      const res = await gw.app.request(path, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json", "content-encoding": "br" },
+        body: "\u000b\u0002\u0080",
+      });
+      const text = await res.text();
+      expect(res.status, text).toBe(400);
+      expect(JSON.parse(text), text).toMatchObject({
+        status: "failed",
+        error: { code: "invalid_request", details: { content_encoding: "br" } },
+      });
+    }
+  });
+
   it("unknown model → model_not_found", async () => {
     const t = await createTenant(gw);
     const body = await expectFailure(
