@@ -33,6 +33,35 @@ describe("demo engine", () => {
     expect(full.usage).toBeUndefined();
   });
 
+  it("ends the text before the first stop sequence, also when it spans two words", async () => {
+    const engine = new DemoEngine(0);
+    const full = await engine.generate(req, () => {}, new AbortController().signal);
+    const words = full.text.split(" ").filter(Boolean);
+    // A stop made of the end of word 3 and the start of word 4 (it spans the pieces).
+    const w3 = words[3] as string;
+    const w4 = words[4] as string;
+    const spanning = `${w3.slice(-2)} ${w4.slice(0, 2)}`;
+    for (const stop of [[` ${words[5]}`], [spanning, "never-there"]]) {
+      const tokens: string[] = [];
+      const r = await engine.generate(
+        { ...req, stop },
+        (t) => tokens.push(t),
+        new AbortController().signal,
+      );
+      const at = Math.min(...stop.map((x) => full.text.indexOf(x)).filter((i) => i >= 0));
+      expect(r).toMatchObject({ finish_reason: "stop", text: full.text.slice(0, at) });
+      expect(tokens.join("")).toBe(r.text);
+      for (const x of stop) expect(r.text).not.toContain(x);
+    }
+    // Stops that never occur change nothing.
+    const same = await engine.generate(
+      { ...req, stop: ["zzz"] },
+      () => {},
+      new AbortController().signal,
+    );
+    expect(same.text).toBe(full.text);
+  });
+
   it("stops when aborted", async () => {
     const engine = new DemoEngine(5);
     const ac = new AbortController();

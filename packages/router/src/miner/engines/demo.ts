@@ -170,6 +170,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Where the earliest of `stops` begins in `text`, or -1. */
+function firstStop(text: string, stops: string[]): number {
+  let at = -1;
+  for (const stop of stops) {
+    const i = text.indexOf(stop);
+    if (i !== -1 && (at === -1 || i < at)) at = i;
+  }
+  return at;
+}
+
 /** The built-in deterministic engine: same prompt and params give the same text. */
 export class DemoEngine implements MinerEngine {
   readonly name = "demo";
@@ -192,14 +202,29 @@ export class DemoEngine implements MinerEngine {
       return { text: structured, finish_reason: "stop" };
     }
     const { words, cut } = demoWords(req);
+    // Stop sequences end the text before their first occurrence, as real engines do. Streamed
+    // text holds back the last (longest stop − 1) characters: a stop may span two words.
+    const stops = (req.stop ?? []).filter((x) => x.length > 0);
+    const holdBack = Math.max(0, ...stops.map((x) => x.length - 1));
     let text = "";
+    let sent = 0;
     for (const w of words) {
       if (this.tokenDelayMs > 0) await sleep(this.tokenDelayMs, signal);
       else if (signal.aborted) throw new Error("aborted");
-      const piece = ` ${w}`;
-      text += piece;
-      onToken(piece);
+      text += ` ${w}`;
+      const at = firstStop(text, stops);
+      if (at !== -1) {
+        text = text.slice(0, at);
+        if (text.length > sent) onToken(text.slice(sent));
+        return { text, finish_reason: "stop" };
+      }
+      const safe = text.length - holdBack;
+      if (safe > sent) {
+        onToken(text.slice(sent, safe));
+        sent = safe;
+      }
     }
+    if (text.length > sent) onToken(text.slice(sent));
     // No usage reported on purpose: the router counts tokens with its BPE tokenizer.
     return { text, finish_reason: cut ? "length" : "stop" };
   }
