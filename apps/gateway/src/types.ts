@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { PortalUser } from "./services/auth/portal-auth.js";
 import type { KeyRecord } from "./services/key-store.js";
 import type { Services } from "./services/services.js";
+import type { StreamEnd } from "./services/streaming/serve-stream.js";
 
 /** The one Hono env of the gateway: context variables set by middleware and read by handlers. */
 export interface AppEnv {
@@ -22,5 +23,7 @@ export interface AppEnv {
     /** Time spent waiting on routers, excluded from the overhead header. */
     upstreamMs?: number;
     errorCode?: ErrorCode;
+    /** A streamed answer: resolves when the stream is over (the request log waits for it). */
+    streamEnd?: Promise<StreamEnd>;
   };
 }

@@ -8,7 +8,7 @@ import type { ModelRoute } from "../../services/catalog.js";
 import { serveCompletion } from "../../services/completion-pipeline.js";
 import { type CompletionContext, resolveModelRoute } from "../../services/completions.js";
 import type { StreamEncoder } from "../../services/streaming/encoder.js";
-import { openCompletionStream } from "../../services/streaming/serve-stream.js";
+import { openCompletionStream, type StreamEnd } from "../../services/streaming/serve-stream.js";
 import type { AppEnv } from "../../types.js";
 
 /** Printable ASCII, as Stripe and the IETF draft allow; long enough for UUIDs and hashes. */
@@ -93,6 +93,10 @@ export async function respondWithStream(
   const services = c.get("services");
   const route = args.route ?? (await resolveModelRoute(services, args.ctx.key, args.input.model));
   c.set("routerPool", route.pool.name);
+  let ended: (end: StreamEnd) => void = () => {};
+  const streamEnd = new Promise<StreamEnd>((resolve) => {
+    ended = resolve;
+  });
   const stream = await openCompletionStream(services, {
     ctx: args.ctx,
     input: args.input,
@@ -100,6 +104,9 @@ export async function respondWithStream(
     ...(args.renderedPrompt !== undefined ? { renderedPrompt: args.renderedPrompt } : {}),
     encoder: args.encoder(route),
     onLimits: setLimitHeaders(c),
+    onEnd: (end) => ended(end),
   });
+  // Only once the stream is open: a refusal before it is logged like any other request.
+  c.set("streamEnd", streamEnd);
   return c.body(stream, 200, SSE_HEADERS);
 }

@@ -36,6 +36,14 @@ export interface StreamArgs {
   renderedPrompt?: string;
   encoder: StreamEncoder;
   onLimits: (info: RateLimitInfo) => void;
+  /** Once the stream is over: how it ended (request logs record the whole stream). */
+  onEnd?: (end: StreamEnd) => void;
+}
+
+/** How a stream ended: its failure's code (null when it finished or the client left). */
+export interface StreamEnd {
+  errorCode: ErrorCode | null;
+  upstreamMs: number;
 }
 
 /**
@@ -108,6 +116,7 @@ export async function openCompletionStream(
         let usage: RouterUsage | undefined;
         let finishReason: string | null = null;
         let failure: CatalogError | undefined;
+        let endCode: ErrorCode | null = null;
         try {
           write(encoder.start({ promptTokens: () => promptTokensOf(plan) }));
           try {
@@ -175,6 +184,7 @@ export async function openCompletionStream(
               errorCode: fail.code,
               stream: true,
             });
+            endCode = fail.code;
             write(encoder.error(fail));
           } else {
             const { cost } = await recordCompletionUsage(services, {
@@ -208,6 +218,7 @@ export async function openCompletionStream(
           }
         } catch (err) {
           services.logger.error({ err, requestId: ctx.requestId }, "stream relay failed");
+          endCode = "internal_error";
           write(
             encoder.error({ code: "internal_error", message: "Internal error while streaming." }),
           );
@@ -216,6 +227,7 @@ export async function openCompletionStream(
           release();
           await gate.release().catch(() => {});
           if (!cancelled) controller.close();
+          args.onEnd?.({ errorCode: endCode, upstreamMs: performance.now() - dispatchedAt });
         }
       })();
     },

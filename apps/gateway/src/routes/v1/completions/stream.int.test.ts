@@ -1,8 +1,8 @@
-import { eq, usageEvents } from "@portal/db";
+import { eq, requestLogs, usageEvents } from "@portal/db";
 import { type RouterNodeHandle, startRouterNode } from "@portal/router";
 import { type MinerHandle, startMiner } from "@portal/router/miner";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startFakeRouter } from "../../../testing/fake-router.js";
 import {
   createTenant,
@@ -277,6 +277,16 @@ describe("POST /v1/completions with stream: true", () => {
         stream: true,
       });
       expect(rows[0]?.costMicros).toBe(0n);
+      // The request log is written when the stream is over: it names the failure the 200
+      // status cannot, and its latency covers the whole stream.
+      await vi.waitFor(async () => {
+        await gw.services.requestLogs.flush();
+        const [log] = await gw.dbHandle.db
+          .select()
+          .from(requestLogs)
+          .where(eq(requestLogs.requestId, failed.request_id));
+        expect(log).toMatchObject({ httpStatus: 200, errorCode: "upstream_error" });
+      });
     } finally {
       await fake.close();
     }
