@@ -1,12 +1,14 @@
+import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { serve } from "@hono/node-server";
 import { openDb } from "@portal/db";
+import { createFetchServer } from "@portal/router/fetch-server";
 import { loadTokenizer } from "@portal/router/tokens";
 import pino from "pino";
 import { createApp } from "./app.js";
 import { drainHttpServer } from "./drain.js";
 import { loadEnv } from "./env.js";
 import { tuneHeapGrowth } from "./lib/heap.js";
+import { malformedRequestEnvelope } from "./lib/protocol-error.js";
 import {
   ensureOperatorPassword,
   portalAuthFromEnv,
@@ -105,7 +107,9 @@ const stopHealthChecks =
     : () => {};
 const app = createApp(services);
 
-const server = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, (info) => {
+const server = createFetchServer(app.fetch, malformedRequestEnvelope, env.HOST);
+server.listen(env.PORT, env.HOST, () => {
+  const info = server.address() as AddressInfo;
   const base = `http://${env.HOST}:${info.port}`;
   const key = boot ? boot.apiKey : "$PORTAL_API_KEY";
   const lines = [

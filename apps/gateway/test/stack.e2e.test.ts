@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,31 @@ afterAll(() => {
   for (const p of running) p.kill("SIGKILL");
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** One raw HTTP/1.1 exchange (for requests fetch would refuse to send). */
+function rawHttp(port: number, request: string) {
+  return new Promise<{ status: number; head: string; body: string }>((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(request));
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => {
+      data += d;
+      const end = data.indexOf("\r\n\r\n");
+      if (end === -1) return;
+      const head = data.slice(0, end);
+      const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? Number.NaN);
+      const body = data.slice(end + 4);
+      if (Number.isNaN(length) || body.length < length) return;
+      socket.destroy();
+      resolve({ status: Number(head.split(" ")[1]), head, body: body.slice(0, length) });
+    });
+    socket.on("error", reject);
+    setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no complete answer: ${JSON.stringify(data.slice(0, 300))}`));
+    }, 10_000).unref();
+  });
+}
 
 /** Start the product the way `npm start` does and wait for its banner. */
 async function startProduct(): Promise<{
@@ -108,6 +134,25 @@ describe("npm start (embedded stack) end to end", () => {
 
     const bad = await complete(first.base, generateApiKey());
     expect(bad.status).toBe(401);
+
+    // Requests node-server cannot even read get the error shape too, not an empty 400: the
+    // gateway's envelope, and the router's error body on an embedded router's port.
+    const gatewayPort = Number(new URL(first.base).port);
+    for (const raw of [
+      "GET * HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /v1/models HTTP/1.1\r\nHost: a b\r\n\r\n",
+    ]) {
+      const answer = await rawHttp(gatewayPort, raw);
+      expect(answer.status, raw).toBe(400);
+      expect(JSON.parse(answer.body), raw).toMatchObject({
+        status: "failed",
+        error: { code: "invalid_request" },
+      });
+      expect(answer.head, raw).toMatch(/x-request-id: req_/i);
+    }
+    const routerAnswer = await rawHttp(routerBasePort, "GET * HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect(routerAnswer.status).toBe(400);
+    expect(JSON.parse(routerAnswer.body)).toMatchObject({ error: { code: "invalid_request" } });
 
     // Ctrl-C flushes pending usage before exiting.
     expect(await stop(first.proc)).toBe(0);

@@ -1,7 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { createAdaptorServer } from "@hono/node-server";
 import pino, { type Logger } from "pino";
 import { WebSocketServer } from "ws";
 import { createMcpApp, createRouterApp } from "./app.js";
@@ -17,6 +16,8 @@ import { RouterCore } from "./core/router-core.js";
 import { S3BlobStore } from "./core/s3-blob-store.js";
 import type { Facilitator } from "./core/x402/facilitator.js";
 import { bearerToken } from "./http/auth.js";
+import { malformedRequestResponse } from "./http/errors.js";
+import { createFetchServer } from "./http/fetch-server.js";
 
 export const DEV_API_KEY = "default-dev-token";
 export const DEV_MINER_TOKEN = "default-miner-token";
@@ -152,7 +153,7 @@ export async function startRouterNode(opts: RouterNodeOptions = {}): Promise<Rou
     }),
   });
   const app = createRouterApp(core);
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const server = createFetchServer(app.fetch, malformedRequestResponse);
   // In-flight HTTP exchanges (a task's answer is still being written after the task ends).
   let openRequests = 0;
   server.on("request", (_req, res) => {
@@ -202,7 +203,7 @@ export async function startRouterNode(opts: RouterNodeOptions = {}): Promise<Rou
         `refusing to bind MCP on ${mcpHost} with the dev API key "${DEV_API_KEY}": set a real API key`,
       );
     }
-    mcpServer = createAdaptorServer({ fetch: createMcpApp(core).fetch }) as Server;
+    mcpServer = createFetchServer(createMcpApp(core).fetch, malformedRequestResponse);
     const mcpPort = await listen(mcpServer, mcp.listen.port, mcpHost);
     mcpUrl = `http://${mcpHost.includes(":") ? `[${mcpHost}]` : mcpHost}:${mcpPort}${mcp.path}`;
     logger.info({ url: mcpUrl }, "router MCP listening");

@@ -1,9 +1,8 @@
-import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
-import { serve } from "@hono/node-server";
 import { desc, eq, requestLogs } from "@portal/db";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTenant, createTestGateway, type TestGateway } from "../testing/harness.js";
+import { listen } from "../testing/sse.js";
 
 // A client that hangs up halfway through its body used to be logged as an unhandled error and
 // recorded as a 500 internal_error (request log and metrics), so anyone could inflate the
@@ -11,15 +10,14 @@ import { createTenant, createTestGateway, type TestGateway } from "../testing/ha
 
 let gw: TestGateway;
 let port: number;
-let server: ReturnType<typeof serve>;
+let http: Awaited<ReturnType<typeof listen>>;
 beforeAll(async () => {
   gw = await createTestGateway();
-  server = serve({ fetch: gw.app.fetch, hostname: "127.0.0.1", port: 0 });
-  await new Promise((r) => server.once("listening", r));
-  port = (server.address() as AddressInfo).port;
+  http = await listen(gw);
+  port = Number(new URL(http.url).port);
 });
 afterAll(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
+  await http.close();
   await gw.close();
 });
 

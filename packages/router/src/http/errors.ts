@@ -125,3 +125,17 @@ export function handleError(err: Error, c: Context<RouterEnv>): Response {
   c.get("core").logger.error({ err, path: c.req.path }, "unhandled router error");
   return respondError(c, new RouterApiError("internal_error", "internal error"));
 }
+
+/** A request node-server could not read (see createFetchServer), in the router's error body. */
+export function malformedRequestResponse(malformed: boolean): Response {
+  const err = malformed
+    ? new RouterApiError(
+        "invalid_request",
+        "malformed request: its target or Host header cannot be read",
+      )
+    : new RouterApiError("internal_error", "internal error");
+  return new Response(JSON.stringify(errorBody(err)), {
+    status: ROUTER_ERROR_HTTP_STATUS[err.code],
+    headers: { "content-type": "application/json" },
+  });
+}

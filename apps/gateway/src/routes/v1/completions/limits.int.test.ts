@@ -13,6 +13,7 @@ import {
   type TestGateway,
 } from "../../../testing/harness.js";
 import { testRedisUrl } from "../../../testing/redis.js";
+import { listen } from "../../../testing/sse.js";
 
 /** Poll a condition (never a fixed sleep): up to 10 s, every 20 ms. */
 const WAIT = { timeout: 10_000, interval: 20 };
@@ -185,12 +186,10 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
       targets: [{ url: stuck.url }],
       key: { concurrencyLimit: 1 },
     });
-    const server = serve({ fetch: gw.app.fetch, hostname: "127.0.0.1", port: 0 });
-    await new Promise((r) => server.once("listening", r));
-    const { port } = server.address() as AddressInfo;
+    const http = await listen(gw);
     try {
       const abort = new AbortController();
-      const pending = fetch(`http://127.0.0.1:${port}/v1/completions`, {
+      const pending = fetch(`${http.url}/v1/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
         body: JSON.stringify({ model: t.alias, prompt: "hello there", max_tokens: 8 }),
@@ -203,7 +202,7 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
       await vi.waitFor(() => expect(closed).toBe(true), WAIT);
       // The slot is free at once: with a concurrency of 1 the next request is admitted and
       // reaches the router while the first one's answer is still 30 s away.
-      const second = fetch(`http://127.0.0.1:${port}/v1/completions`, {
+      const second = fetch(`${http.url}/v1/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" },
         body: JSON.stringify({ model: t.alias, prompt: "again", max_tokens: 8 }),
@@ -226,8 +225,7 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
       expect(day).toMatchObject({ requests: 1, failedRequests: 0, completionTokens: 0 });
       void second;
     } finally {
-      (server as Server).closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await http.close();
       await stuck.close();
     }
   });
