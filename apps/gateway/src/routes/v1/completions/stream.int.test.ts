@@ -292,6 +292,55 @@ describe("POST /v1/completions with stream: true", () => {
     }
   });
 
+  it("metrics observe a stream when it is over: its whole duration, its router time not overhead", async () => {
+    // Four chunks 100 ms apart: the stream lasts at least 300 ms after its first byte.
+    const fake = await streamingFake(["a", "b", "c", "d"], "usage", 100);
+    const histogram = async (h: { get(): Promise<{ values: Array<Record<string, unknown>> }> }) => {
+      const { values } = await h.get();
+      const of = (name: string) =>
+        Number(
+          values.find(
+            (v) =>
+              v.metricName === name &&
+              (v.labels as Record<string, string>).route === "/v1/completions",
+          )?.value ?? 0,
+        );
+      return { of };
+    };
+    try {
+      const t = await createTenant(gw, { targets: [{ url: fake.url }] });
+      const metrics = gw.services.metrics;
+      const before = await histogram(metrics.latency);
+      const overBefore = await histogram(metrics.overhead);
+      const res = await postJson(
+        gw,
+        "/v1/completions",
+        { model: t.alias, prompt: "hi", stream: true },
+        t.key,
+      );
+      expect(eventData(await readSse(res)).at(-1)).toBe("[DONE]");
+      await vi.waitFor(async () => {
+        const after = await histogram(metrics.latency);
+        expect(after.of("portal_http_request_duration_seconds_count")).toBe(
+          before.of("portal_http_request_duration_seconds_count") + 1,
+        );
+      });
+      const after = await histogram(metrics.latency);
+      const overAfter = await histogram(metrics.overhead);
+      const latency =
+        after.of("portal_http_request_duration_seconds_sum") -
+        before.of("portal_http_request_duration_seconds_sum");
+      const overhead =
+        overAfter.of("portal_gateway_overhead_seconds_sum") -
+        overBefore.of("portal_gateway_overhead_seconds_sum");
+      expect(latency).toBeGreaterThanOrEqual(0.3);
+      // The 300 ms of waiting on the router is upstream time, not the gateway's.
+      expect(overhead).toBeLessThanOrEqual(latency - 0.3);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it("a router hanging up mid-stream is a failed event too", async () => {
     const fake = await streamingFake(["partial"], "hang_up");
     try {
