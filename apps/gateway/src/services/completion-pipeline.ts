@@ -75,6 +75,7 @@ export async function serveCompletion(
     if (!services.selector.serves(route.pool)) throw new NoHealthyTargetError(route.pool.name);
     const gate = await passGate(services, { ctx, plan, route, onLimits: args.onLimits });
     const { admission, reservation } = gate;
+    let neverRan = false;
     try {
       const data = await dispatchCompletion(services, {
         ctx,
@@ -105,9 +106,13 @@ export async function serveCompletion(
         upstreamMs: data.timing.upstream_ms,
         poolName: route.pool.name,
       };
+    } catch (err) {
+      neverRan = err instanceof NoHealthyTargetError;
+      throw err;
     } finally {
-      // Settled reservations and released slots ignore this; errors give both back here.
-      await gate.release();
+      // Settled reservations and released slots ignore this; errors give both back here, and a
+      // request no router accepted is uncounted from the limits too.
+      await (neverRan ? gate.refund() : gate.release());
     }
   } catch (err) {
     // Only successes are stored: a failure charged nothing, so a retry may run again.

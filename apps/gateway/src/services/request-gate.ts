@@ -29,6 +29,8 @@ export interface GatePass {
   reservation: Reservation | null;
   /** Give both back (errors, disconnects); safe after settle and more than once. */
   release(): Promise<void>;
+  /** No router accepted the request: give both back and uncount it from the limits. */
+  refund(): Promise<void>;
 }
 
 /**
@@ -76,7 +78,7 @@ async function enterGate(
     onLimits: (info: RateLimitInfo) => void;
   },
 ): Promise<GatePass> {
-  const { key, requestId } = args.limits;
+  const { key } = args.limits;
   const req = admitRequest(args.limits);
   let decision: LimitDecision | undefined;
   const reserved = services.balance.reserve(key.orgId, args.cost, args.hold, async (hold) => {
@@ -92,7 +94,7 @@ async function enterGate(
   });
   try {
     const reservation = await countRefusal(services, reserved);
-    const admission = admissionOf(services.limiter, key, requestId, decision as LimitDecision);
+    const admission = admissionOf(services.limiter, key, req, decision as LimitDecision);
     if (admission.info) args.onLimits(admission.info);
     return passOf(admission, reservation);
   } catch (err) {
@@ -109,6 +111,9 @@ function passOf(admission: Admission, reservation: Reservation | null): GatePass
     reservation,
     release: async () => {
       await Promise.all([reservation?.release(), admission.release()]);
+    },
+    refund: async () => {
+      await Promise.all([reservation?.release(), admission.refund()]);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { QuotaExceededError, RateLimitedError, type RateLimitInfo } from "../../domain-errors.js";
 import type { KeyRecord } from "../key-store.js";
+import { countedRefs } from "./keys.js";
 import type {
   AdmitRequest,
   LimitCheck,
@@ -105,6 +106,12 @@ export interface Admission {
   release(): Promise<void>;
   /** The end of the request, in one round trip: free the slot, count its real tokens. */
   finish(tokens: number): Promise<void>;
+  /**
+   * The request never ran (no router accepted it): free the slot and take back what admitting
+   * it counted (requests per minute, the weekly allowance), so an outage of ours does not spend
+   * the customer's limits while they retry.
+   */
+  refund(): Promise<void>;
 }
 
 /** The one limit decision of a request (`lease` is its request id). */
@@ -127,19 +134,21 @@ export async function admit(
   limiter: Limiter,
   args: { key: KeyRecord; requestId: string; leaseTtlMs: number; now?: number },
 ): Promise<Admission> {
-  const decision = await limiter.admit(admitRequest(args));
-  return admissionOf(limiter, args.key, args.requestId, decision);
+  const req = admitRequest(args);
+  return admissionOf(limiter, args.key, req, await limiter.admit(req));
 }
 
 /** The admission a decision made (taken elsewhere, e.g. by the gate); throws when refused. */
 export function admissionOf(
   limiter: Limiter,
   key: KeyRecord,
-  requestId: string,
+  req: AdmitRequest,
   decision: LimitDecision,
 ): Admission {
   if (!decision.allowed) throw limitRefusal(decision);
+  const requestId = req.lease;
   let released = false;
+  let refunded = false;
   return {
     info: headlineLimit(decision.states),
     release: async () => {
@@ -153,6 +162,15 @@ export function admissionOf(
         : { concurrencyId: CONCURRENCY_ID(key.keyId), lease: requestId };
       released = true;
       return limiter.finish(key.orgId, lease, tokenAdds(key, tokens));
+    },
+    refund: async () => {
+      if (refunded) return;
+      refunded = true;
+      const lease = released
+        ? null
+        : { concurrencyId: CONCURRENCY_ID(key.keyId), lease: requestId };
+      released = true;
+      await limiter.refund(key.orgId, lease, countedRefs(req, req.now ?? Date.now()));
     },
   };
 }

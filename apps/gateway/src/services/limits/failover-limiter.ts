@@ -1,6 +1,13 @@
 import type { RedisBreaker } from "../redis-breaker.js";
 import { MemoryLimiter } from "./memory-limiter.js";
-import type { AdmitRequest, LeaseRef, LimitDecision, Limiter, WindowAdd } from "./types.js";
+import type {
+  AdmitRequest,
+  CountedRef,
+  LeaseRef,
+  LimitDecision,
+  Limiter,
+  WindowAdd,
+} from "./types.js";
 
 /**
  * Redis limits with a local fallback behind the breaker. While Redis is unreachable each instance
@@ -58,6 +65,16 @@ export class FailoverLimiter implements Limiter {
       () => this.primary.finish(tag, lease, adds, now),
       () => this.local.finish(tag, null, adds, now),
     );
+  }
+
+  async refund(tag: string, lease: LeaseRef | null, counted: CountedRef[]): Promise<void> {
+    // Taken back where it was counted; a Redis failure now leaves the counts (they expire with
+    // their window) and the lease (its TTL).
+    if (lease && this.localLeases.delete(lease.lease)) {
+      await this.local.refund(tag, lease, counted);
+      return;
+    }
+    await this.breaker.tryRun("limits", () => this.primary.refund(tag, lease, counted));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { LimitCheck } from "./types.js";
+import type { AdmitRequest, CountedRef, LimitCheck } from "./types.js";
 
 /** Redis keys of one check; every key carries the decision's `{tag}` so all share a slot. */
 export function checkKeys(tag: string, check: LimitCheck, now: number): string[] {
@@ -19,4 +19,14 @@ export function windowCellKey(tag: string, id: string, windowMs: number, now: nu
 /** The lease set key of a concurrency check. */
 export function concurrencyKey(tag: string, id: string): string {
   return `rl:{${tag}}:${id}`;
+}
+
+/** The counters an applied decision added to (the checks that cost something), by key. */
+export function countedRefs(req: AdmitRequest, now: number): CountedRef[] {
+  const refs: CountedRef[] = [];
+  for (const c of req.checks) {
+    if (c.kind === "concurrency" || c.cost <= 0) continue;
+    refs.push({ key: checkKeys(req.tag, c, now)[0] ?? "", amount: c.cost });
+  }
+  return refs;
 }

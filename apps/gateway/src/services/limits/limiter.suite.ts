@@ -1,6 +1,7 @@
 import { newId } from "@portal/contracts";
 import { describe, expect, it } from "vitest";
-import type { LimitCheck, Limiter } from "./types.js";
+import { countedRefs } from "./keys.js";
+import type { AdmitRequest, LimitCheck, Limiter } from "./types.js";
 
 const W = 60_000;
 
@@ -188,6 +189,40 @@ export function limiterSuite(name: string, make: () => Limiter) {
       await l.finish(tag, null, [], base + 4);
       const c = await l.admit({ tag, checks: [tokens("k:tpm", 100)], lease: "c", now: base + 5 });
       expect(c.refused).toMatchObject({ scope: "key_tokens_per_minute", used: 100 });
+    });
+
+    it("refund frees the lease and takes back what the admission counted", async () => {
+      const l = make();
+      const tag = newId("org");
+      const week = 7 * 86_400_000;
+      const wk: LimitCheck = {
+        kind: "period",
+        scope: "org_weekly_allowance",
+        id: "o:wk",
+        limit: 3,
+        cost: 1,
+        periodStartMs: base - 86_400_000,
+        periodMs: week,
+      };
+      const checks = [rpm(2), tokens("o:tpm", 100), concurrency(1), wk];
+      const req = (lease: string, now: number): AdmitRequest => ({ tag, checks, lease, now });
+      const a = req("a", base + 10);
+      expect((await l.admit(a)).allowed).toBe(true);
+      expect(countedRefs(a, base + 10)).toHaveLength(2); // the request window and the week
+      expect((await l.admit(req("b", base + 11))).refused?.scope).toBe("key_concurrency");
+      await l.refund(tag, { concurrencyId: "k:conc", lease: "a" }, countedRefs(a, base + 10));
+      const peek = await l.admit({ ...req("p", base + 12), dryRun: true });
+      expect(peek.states.map((st) => st.used)).toEqual([0, 0, 0, 0]);
+      // Refunding twice (or a counter nobody holds) never goes below zero: room stays exact.
+      await l.refund(tag, null, countedRefs(a, base + 10));
+      const b = req("b", base + 13);
+      expect((await l.admit(b)).allowed).toBe(true);
+      await l.refund(tag, { concurrencyId: "k:conc", lease: "b" }, []); // the lease only
+      expect((await l.admit(req("c", base + 14))).states.map((st) => st.used)).toEqual([
+        2, 0, 1, 2,
+      ]);
+      await l.release(tag, "k:conc", "c");
+      expect((await l.admit(req("d", base + 15))).refused?.scope).toBe("key_requests_per_minute");
     });
 
     it("never admits more than the limit under parallel decisions", async () => {

@@ -128,3 +128,17 @@ for i = 2, #KEYS do
 end
 return 1
 `;
+
+/**
+ * Undo an admission: free its lease, take back what it counted without taking a counter below
+ * zero (an expired counter stays gone). KEYS: lease set, then the counters. ARGV: lease ('' =
+ * none), then one amount per counter.
+ */
+export const REFUND_LUA = `
+if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+for i = 2, #KEYS do
+  local v = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if v > 0 then redis.call('DECRBY', KEYS[i], math.min(v, tonumber(ARGV[i]))) end
+end
+return 1
+`;

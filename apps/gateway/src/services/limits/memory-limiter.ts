@@ -1,6 +1,7 @@
 import { checkKeys, concurrencyKey, windowCellKey } from "./keys.js";
 import type {
   AdmitRequest,
+  CountedRef,
   LeaseRef,
   LimitDecision,
   Limiter,
@@ -140,6 +141,16 @@ export class MemoryLimiter implements Limiter {
       if (a.amount > 0) {
         this.incr(windowCellKey(tag, a.id, a.windowMs, now), a.amount, now + 2 * a.windowMs, now);
       }
+    }
+  }
+
+  async refund(tag: string, lease: LeaseRef | null, counted: CountedRef[]): Promise<void> {
+    if (lease) await this.release(tag, lease.concurrencyId, lease.lease);
+    const now = Date.now();
+    for (const c of counted) {
+      const entry = this.counters.get(c.key);
+      if (!entry || entry.expiresAt <= now || entry.value <= 0) continue;
+      entry.value -= Math.min(entry.value, c.amount);
     }
   }
 

@@ -1,8 +1,9 @@
 import type { Redis } from "ioredis";
 import { checkKeys, concurrencyKey, windowCellKey } from "./keys.js";
-import { ADMIT_LUA, FINISH_LUA } from "./lua.js";
+import { ADMIT_LUA, FINISH_LUA, REFUND_LUA } from "./lua.js";
 import type {
   AdmitRequest,
+  CountedRef,
   LeaseRef,
   LimitDecision,
   Limiter,
@@ -13,6 +14,7 @@ import type {
 type LimiterRedis = Redis & {
   portalAdmit(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
   portalFinish(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  portalRefund(numKeys: number, ...args: Array<string | number>): Promise<number>;
 };
 
 /** KEYS and ARGV of ADMIT_LUA for a decision (the gate's script starts with the same). */
@@ -57,6 +59,7 @@ export class RedisLimiter implements Limiter {
   constructor(redis: Redis) {
     redis.defineCommand("portalAdmit", { lua: ADMIT_LUA });
     redis.defineCommand("portalFinish", { lua: FINISH_LUA });
+    redis.defineCommand("portalRefund", { lua: REFUND_LUA });
     this.redis = redis as LimiterRedis;
   }
 
@@ -85,6 +88,15 @@ export class RedisLimiter implements Limiter {
       args.push(a.amount, a.windowMs);
     }
     await this.redis.portalFinish(keys.length, ...keys, ...args);
+  }
+
+  async refund(tag: string, lease: LeaseRef | null, counted: CountedRef[]): Promise<void> {
+    const keys = [
+      concurrencyKey(tag, lease?.concurrencyId ?? "none"),
+      ...counted.map((c) => c.key),
+    ];
+    const args = [lease?.lease ?? "", ...counted.map((c) => c.amount)];
+    await this.redis.portalRefund(keys.length, ...keys, ...args);
   }
 
   async close(): Promise<void> {

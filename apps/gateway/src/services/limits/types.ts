@@ -71,6 +71,12 @@ export interface Limiter {
    * already freed) and add amounts to windows (its real tokens).
    */
   finish(tag: string, lease: LeaseRef | null, adds: WindowAdd[], now?: number): Promise<void>;
+  /**
+   * Undo an admission whose request never ran (no router accepted it): free its lease and take
+   * back what it counted. A counter is never taken below zero (one that expired meanwhile stays
+   * gone), so a late or repeated refund cannot hand out room nobody used.
+   */
+  refund(tag: string, lease: LeaseRef | null, counted: CountedRef[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +84,12 @@ export interface Limiter {
 export interface LeaseRef {
   concurrencyId: string;
   lease: string;
+}
+
+/** A counter an admission added to (its store key) and by how much. */
+export interface CountedRef {
+  key: string;
+  amount: number;
 }
 
 /** An amount added to a window once known (a request's real tokens). */

@@ -94,7 +94,8 @@ export async function openCompletionStream(
     }
     if (!opened) throw new NoHealthyTargetError(route.pool.name);
   } catch (err) {
-    await gate.release();
+    // No router accepted it: the limits get back what admitting it counted.
+    await (err instanceof NoHealthyTargetError ? gate.refund() : gate.release());
     throw err;
   }
 
