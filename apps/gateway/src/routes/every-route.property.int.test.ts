@@ -2,6 +2,7 @@
 // bodies, sent with the credentials its prefix takes: never a 500, and every refusal is a JSON
 // error with a catalogued code (DESIGN §2), never `internal_error`.
 import { ErrorCode } from "@portal/contracts";
+import { DEEP_TEXT, deepen } from "@portal/router/testing/junk";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FixtureRouter, startFixtureRouter } from "../testing/fixture-router.js";
@@ -12,14 +13,7 @@ import {
   type TestTenant,
 } from "../testing/harness.js";
 import { asUser, makeOperator, type PortalSession, signUp } from "../testing/portal.js";
-import {
-  DEEP_TEXT,
-  deepen,
-  type JsonSchema,
-  nearlyValid,
-  resolverOf,
-  valid,
-} from "../testing/schema-arbitrary.js";
+import { type JsonSchema, nearlyValid, resolverOf, valid } from "../testing/schema-arbitrary.js";
 
 interface Operation {
   method: string;

@@ -1,6 +1,7 @@
 // fast-check arbitraries from the JSON Schemas of our OpenAPI document: values that satisfy a
 // schema (so a sweep reaches past validation into the handlers), and values one step off it
 // (a required field gone, one field of the wrong type or out of range).
+import { junkValue } from "@portal/router/testing/junk";
 import fc from "fast-check";
 
 export interface JsonSchema {
@@ -37,24 +38,7 @@ export function resolverOf(doc: { components?: { schemas?: Record<string, JsonSc
   };
 }
 
-/**
- * A value nested 20,000 levels deep, as a marker: built as an object, the test's own
- * JSON.stringify would overflow the stack, so `deepen` puts the nesting into the serialised body.
- */
-const DEEP = "\u0001deep\u0001";
-export const DEEP_TEXT = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
-export const deepen = (json: string) => json.replaceAll(JSON.stringify(DEEP), DEEP_TEXT);
-
-const junk = fc.oneof(
-  fc.constant(DEEP),
-  fc.string({ maxLength: 30 }),
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constantFrom(-1, 0, 2 ** 31, 2 ** 53 + 2, 1e308, "", "\u0000", "\ud800", "x".repeat(300)),
-  fc.jsonValue({ maxDepth: 2 }),
-);
+const junk = junkValue();
 
 /** Values that satisfy `schema` (as far as these keywords describe it). */
 export function valid(schema: JsonSchema, resolve: Resolve, depth = 0): fc.Arbitrary<unknown> {
