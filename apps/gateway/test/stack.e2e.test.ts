@@ -150,6 +150,15 @@ describe("npm start (embedded stack) end to end", () => {
       });
       expect(answer.head, raw).toMatch(/x-request-id: req_/i);
     }
+    // Expect: 100-continue with a bad key: the 401 is the whole answer, before any upload (no
+    // `100 Continue` that would make the client send a body only to have it refused).
+    const refused = await rawHttp(
+      gatewayPort,
+      "POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n" +
+        "Content-Type: application/json\r\nContent-Length: 900000\r\nExpect: 100-continue\r\n\r\n",
+    );
+    expect(refused.head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { code: "unauthorized" } });
     const routerAnswer = await rawHttp(routerBasePort, "GET * HTTP/1.1\r\nHost: x\r\n\r\n");
     expect(routerAnswer.status).toBe(400);
     expect(JSON.parse(routerAnswer.body)).toMatchObject({ error: { code: "invalid_request" } });
