@@ -138,6 +138,46 @@ describe("sign-up and sign-in", () => {
     expect(ok.status).toBe(200);
   });
 
+  it("a burst of parallel guesses gets no more tries than guesses sent one at a time", async () => {
+    const s = await signUp(gw);
+    const guesses = Array.from({ length: 30 }, (_, i) =>
+      post("/portal/api/auth/sign-in", {
+        email: s.email,
+        password: i === 29 ? s.password : `wrong-pass-${i}`,
+      }),
+    );
+    const statuses = (await Promise.all(guesses)).map((r) => r.status);
+    // Three attempts per window (this gateway's setting), whichever three were checked.
+    expect(statuses.filter((st) => st !== 429)).toHaveLength(3);
+    expect(statuses.filter((st) => st === 429)).toHaveLength(27);
+  });
+
+  it("a wrong current password is a 400 on the form, throttled, and the session lives on", async () => {
+    const s = await signUp(gw);
+    const change = (current: string) =>
+      gw.app.request("/portal/api/me/password", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          cookie: s.cookie,
+          "x-csrf-token": s.csrf,
+        },
+        body: JSON.stringify({ current_password: current, new_password: "a-new-password-123" }),
+      });
+    for (let i = 0; i < 3; i++) {
+      const body = await expectJson(await change(`wrong-${i}`), 400);
+      expect(body).toMatchObject({
+        error: { code: "invalid_request", details: { field: "current_password" } },
+      });
+    }
+    const blocked = await change(s.password);
+    await expectJson(blocked, 429);
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    // The session still works: the wrong passwords did not sign anyone out.
+    const me = await gw.app.request("/portal/api/me", { headers: { cookie: s.cookie } });
+    expect(me.status).toBe(200);
+  });
+
   it("behind a trusted proxy, throttles the client the proxy saw, not an address the client wrote", async () => {
     const proxied = await createTestGateway({
       portalAuth: { ...defaultPortalAuthOptions(), loginMaxFailures: 2 },
@@ -234,7 +274,7 @@ describe("sessions and CSRF", () => {
       current_password: "not-it-at-all",
       new_password: "a-new-password-1",
     });
-    expect(wrong.status).toBe(401);
+    expect(wrong.status).toBe(400);
     const res = await asUser(gw, s, "POST", "/portal/api/me/password", {
       current_password: s.password,
       new_password: "a-new-password-1",

@@ -1,9 +1,15 @@
-/** Failed sign-ins are counted per (email, client IP); past the limit, sign-in waits. */
+/**
+ * Sign-in attempts are counted per (email, client IP); past the limit, sign-in waits. An attempt
+ * is counted as a failure when it starts, in the same step as the check, so parallel guesses
+ * cannot all pass the check before any of them is counted; a success then clears the count.
+ */
 export interface LoginThrottle {
-  /** Seconds to wait before another attempt is allowed; 0 when allowed now. */
-  retryAfter(key: string): Promise<number>;
-  recordFailure(key: string): Promise<void>;
-  /** A successful sign-in clears the failures. */
+  /**
+   * Check and count one attempt atomically: 0 = allowed (and counted), otherwise the seconds to
+   * wait (nothing counted).
+   */
+  attempt(key: string): Promise<number>;
+  /** A successful sign-in clears the count. */
   reset(key: string): Promise<void>;
 }
 
@@ -21,8 +27,9 @@ export function throttleKey(email: string, ip: string | null): string {
 }
 
 /**
- * In-process sliding-window throttle: at most `maxFailures` failures within `windowMs`. Good for
- * one gateway; a Redis implementation of the same interface covers many replicas.
+ * In-process sliding-window throttle: at most `maxFailures` attempts not followed by a success
+ * within `windowMs`. JavaScript runs `attempt` without yielding between check and count, so it
+ * is atomic; a Redis implementation of the same interface covers many replicas.
  */
 export class MemoryLoginThrottle implements LoginThrottle {
   private readonly failures = new Map<string, number[]>();
@@ -34,14 +41,10 @@ export class MemoryLoginThrottle implements LoginThrottle {
     this.maxKeys = opts.maxKeys ?? 100_000;
   }
 
-  async retryAfter(key: string): Promise<number> {
-    const recent = this.recent(key);
-    if (recent.length < this.opts.maxFailures) return 0;
-    const oldest = recent[recent.length - this.opts.maxFailures] ?? this.now();
-    return Math.max(1, Math.ceil((oldest + this.opts.windowMs - this.now()) / 1000));
-  }
-
-  async recordFailure(key: string): Promise<void> {
+  async attempt(key: string): Promise<number> {
+    // No await between the check and the count: that is what makes it atomic.
+    const wait = this.waitFor(key);
+    if (wait > 0) return wait;
     const recent = this.recent(key);
     recent.push(this.now());
     this.failures.delete(key);
@@ -51,10 +54,23 @@ export class MemoryLoginThrottle implements LoginThrottle {
       const first = this.failures.keys().next();
       if (!first.done) this.failures.delete(first.value);
     }
+    return 0;
   }
 
   async reset(key: string): Promise<void> {
     this.failures.delete(key);
+  }
+
+  /** Seconds to wait before another attempt is allowed (0 = now), counting nothing. */
+  async retryAfter(key: string): Promise<number> {
+    return this.waitFor(key);
+  }
+
+  private waitFor(key: string): number {
+    const recent = this.recent(key);
+    if (recent.length < this.opts.maxFailures) return 0;
+    const oldest = recent[recent.length - this.opts.maxFailures] ?? this.now();
+    return Math.max(1, Math.ceil((oldest + this.opts.windowMs - this.now()) / 1000));
   }
 
   private recent(key: string): number[] {

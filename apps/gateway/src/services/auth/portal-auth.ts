@@ -93,7 +93,9 @@ export class PortalAuth {
     client: ClientInfo,
   ): Promise<IssuedSession> {
     const key = throttleKey(input.email, client.ip);
-    const wait = await this.throttle.retryAfter(key);
+    // Counted before the password is checked (in one step with the check), so a burst of
+    // parallel guesses gets no more tries than guesses sent one at a time.
+    const wait = await this.throttle.attempt(key);
     if (wait > 0) throw new LoginThrottledError(wait);
     const [user] = await this.db.select().from(users).where(eq(users.email, input.email)).limit(1);
     // Hash even for unknown emails so response time does not reveal which emails exist.
@@ -102,7 +104,6 @@ export class PortalAuth {
       user?.passwordHash ?? (await dummyPasswordHash()),
     );
     if (!user?.passwordHash || !ok || user.status !== "active") {
-      await this.throttle.recordFailure(key);
       throw new InvalidCredentialsError();
     }
     await this.throttle.reset(key);
@@ -201,9 +202,17 @@ export class PortalAuth {
     if (!row?.passwordHash) {
       throw new RuleViolationError("This account signs in through an identity provider.");
     }
+    // Throttled like sign-in (per user: whoever holds the session is the one guessing). A wrong
+    // current password is a 400 on the form, not a 401: the session itself is fine.
+    const key = `password-change|${user.id}`;
+    const wait = await this.throttle.attempt(key);
+    if (wait > 0) throw new LoginThrottledError(wait);
     if (!(await verifyPassword(input.currentPassword, row.passwordHash))) {
-      throw new InvalidCredentialsError();
+      throw new RuleViolationError("The current password is wrong.", {
+        field: "current_password",
+      });
     }
+    await this.throttle.reset(key);
     const passwordHash = await hashPassword(input.newPassword);
     await this.db.transaction(async (tx) => {
       await tx

@@ -31,21 +31,30 @@ describe.skipIf(!url)("Redis login throttle", () => {
     return [make(), make()] as const;
   }
 
-  it("counts failures across instances and waits until the oldest one leaves the window", async () => {
+  it("counts attempts across instances and waits until the oldest one leaves the window", async () => {
     const clock = { t: 1_000_000 };
     const [a, b] = pair(clock);
     const key = throttleKey(`x-${randomBytes(4).toString("hex")}@example.com`, "198.51.100.7");
-    await a.recordFailure(key);
+    expect(await a.attempt(key)).toBe(0);
     clock.t += 10_000;
-    await b.recordFailure(key);
-    expect(await a.retryAfter(key)).toBe(0);
+    expect(await b.attempt(key)).toBe(0);
     clock.t += 10_000;
-    await a.recordFailure(key);
-    // Three failures spread over two instances: both refuse; the first failure expires in 40 s.
-    expect(await b.retryAfter(key)).toBe(40);
-    expect(await a.retryAfter(key)).toBe(40);
+    expect(await a.attempt(key)).toBe(0);
+    // Three attempts spread over two instances: both refuse; the first expires in 40 s.
+    expect(await b.attempt(key)).toBe(40);
+    expect(await a.attempt(key)).toBe(40); // a refused attempt is not counted
     clock.t += 40_001;
-    expect(await b.retryAfter(key)).toBe(0);
+    expect(await b.attempt(key)).toBe(0);
+  });
+
+  it("parallel attempts on two instances get exactly the limit between them", async () => {
+    const clock = { t: 1_500_000 };
+    const [a, b] = pair(clock);
+    const key = throttleKey(`p-${randomBytes(4).toString("hex")}@example.com`, "198.51.100.8");
+    const waits = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).attempt(key)),
+    );
+    expect(waits.filter((w) => w === 0)).toHaveLength(3);
   });
 
   it("keys by email and IP, stores no email in Redis, and clears on success", async () => {
@@ -53,14 +62,14 @@ describe.skipIf(!url)("Redis login throttle", () => {
     const [a, b] = pair(clock);
     const email = `y-${randomBytes(4).toString("hex")}@example.com`;
     const key = throttleKey(email, "203.0.113.9");
-    for (let i = 0; i < 3; i++) await a.recordFailure(key);
-    expect(await b.retryAfter(key)).toBeGreaterThan(0);
-    expect(await b.retryAfter(throttleKey(email, "203.0.113.10"))).toBe(0);
+    for (let i = 0; i < 3; i++) await a.attempt(key);
+    expect(await b.attempt(key)).toBeGreaterThan(0);
+    expect(await b.attempt(throttleKey(email, "203.0.113.10"))).toBe(0);
     const stored = await connections[0]?.keys(`${prefix}:*`);
     expect(stored?.length).toBeGreaterThan(0);
     expect(stored?.join(" ")).not.toContain(email);
     await b.reset(key);
-    expect(await a.retryAfter(key)).toBe(0);
+    expect(await a.attempt(key)).toBe(0);
   });
 
   it("falls back to counting in process when Redis is unreachable", async () => {
@@ -73,10 +82,9 @@ describe.skipIf(!url)("Redis login throttle", () => {
     down.on("error", () => {});
     const throttle = new RedisLoginThrottle(down, { maxFailures: 2, windowMs: 60_000 }, logger);
     const key = throttleKey("z@example.com", null);
-    expect(await throttle.retryAfter(key)).toBe(0);
-    await throttle.recordFailure(key);
-    await throttle.recordFailure(key);
-    expect(await throttle.retryAfter(key)).toBeGreaterThan(0);
+    expect(await throttle.attempt(key)).toBe(0);
+    expect(await throttle.attempt(key)).toBe(0);
+    expect(await throttle.attempt(key)).toBeGreaterThan(0);
     down.disconnect();
   });
 });

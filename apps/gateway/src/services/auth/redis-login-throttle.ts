@@ -5,30 +5,26 @@ import type { LoginThrottle, ThrottleOptions } from "./login-throttle.js";
 import { MemoryLoginThrottle } from "./login-throttle.js";
 
 /**
- * Record one failure and trim the window in one step. KEYS[1] = the sorted set of failure times;
- * ARGV = now (ms), window (ms), a unique member. Returns nothing; counting is `retryAfter`'s job.
+ * Check and count one attempt in one step. KEYS[1] = the sorted set of attempt times; ARGV = now
+ * (ms), window (ms), max attempts, a unique member. Returns 0 when the attempt is allowed (and
+ * counted), otherwise the seconds until the attempt that made the count reach the limit leaves
+ * the window (nothing counted).
  */
-const RECORD = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`;
-
-/**
- * Seconds until another attempt is allowed (0 = now). ARGV = now, window, max failures. Past the
- * limit, the wait lasts until the failure that made the count reach the limit leaves the window.
- */
-const RETRY_AFTER = `
+const ATTEMPT = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
 local n = redis.call('ZCARD', KEYS[1])
 local max = tonumber(ARGV[3])
-if n < max then return 0 end
-local oldest = redis.call('ZRANGE', KEYS[1], n - max, n - max, 'WITHSCORES')
-local wait = tonumber(oldest[2]) + tonumber(ARGV[2]) - tonumber(ARGV[1])
-return math.max(1, math.ceil(wait / 1000))`;
+if n >= max then
+  local oldest = redis.call('ZRANGE', KEYS[1], n - max, n - max, 'WITHSCORES')
+  local wait = tonumber(oldest[2]) + tonumber(ARGV[2]) - tonumber(ARGV[1])
+  return math.max(1, math.ceil(wait / 1000))
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 0`;
 
 /**
- * The sign-in throttle shared by every gateway instance: failures per (email, client IP) live in
+ * The sign-in throttle shared by every gateway instance: attempts per (email, client IP) live in
  * a Redis sorted set, so an attacker cannot multiply their attempts by spreading them across
  * replicas. Keys are SHA-256 of the throttle key (no emails stored in Redis) and hash-tagged for
  * Redis Cluster. If Redis fails, this instance falls back to its in-process throttle rather than
@@ -47,36 +43,22 @@ export class RedisLoginThrottle implements LoginThrottle {
     this.now = opts.now ?? Date.now;
   }
 
-  async retryAfter(key: string): Promise<number> {
+  async attempt(key: string): Promise<number> {
     try {
       const wait = await this.redis.eval(
-        RETRY_AFTER,
+        ATTEMPT,
         1,
         this.redisKey(key),
         this.now(),
         this.opts.windowMs,
         this.opts.maxFailures,
+        `${this.now()}-${randomBytes(6).toString("hex")}`,
       );
+      // Attempts counted here while Redis was down still count.
       return Math.max(Number(wait), await this.fallback.retryAfter(key));
     } catch (err) {
       this.logger.warn({ err }, "login throttle: Redis unavailable, using the in-process throttle");
-      return this.fallback.retryAfter(key);
-    }
-  }
-
-  async recordFailure(key: string): Promise<void> {
-    try {
-      await this.redis.eval(
-        RECORD,
-        1,
-        this.redisKey(key),
-        this.now(),
-        this.opts.windowMs,
-        `${this.now()}-${randomBytes(6).toString("hex")}`,
-      );
-    } catch (err) {
-      this.logger.warn({ err }, "login throttle: Redis unavailable, counting in process");
-      await this.fallback.recordFailure(key);
+      return this.fallback.attempt(key);
     }
   }
 

@@ -30,9 +30,9 @@ export class InvalidCredentialsError extends DomainError {
   }
 }
 
-/** Too many failed sign-ins for this email from this address. */
+/** Too many password attempts (sign-in per email and address, password change per user). */
 export class LoginThrottledError extends DomainError {
   constructor(readonly retryAfterSeconds: number) {
-    super(`Too many failed sign-ins. Try again in ${retryAfterSeconds} s.`);
+    super(`Too many password attempts. Try again in ${retryAfterSeconds} s.`);
   }
 }
