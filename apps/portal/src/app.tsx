@@ -4,6 +4,7 @@ import { AdminApp } from "./admin/admin-app.js";
 import { api, loadMe, setCsrfToken, setUnauthorizedHandler } from "./api.js";
 import { BillingPage } from "./pages/billing.js";
 import { DocsPage } from "./pages/docs.js";
+import { GetStartedPage } from "./pages/get-started.js";
 import { KeysPage } from "./pages/keys.js";
 import { PlaygroundPage } from "./pages/playground.js";
 import { ProfilePage } from "./pages/profile.js";
@@ -12,14 +13,23 @@ import { UsagePage } from "./pages/usage.js";
 import { Link, useRouter } from "./router.js";
 import { ErrorText } from "./ui.js";
 
-export interface Session {
+/** What every signed-in page gets, including a user who belongs to no organization yet. */
+export interface AccountSession {
   me: MeResponse;
-  membership: MembershipView;
+  /** The selected organization, or null when the user is a member of none. */
+  membership: MembershipView | null;
   /** Reload the user and memberships (after profile or org changes). */
   refresh(): Promise<void>;
+  /** Make this org the selected one (remembered in this browser). */
+  selectOrg(orgId: string): void;
   /** A key created in this tab, kept in memory only, offered in the playground. */
   lastKey: string | null;
   setLastKey(key: string | null): void;
+}
+
+/** The session of an organization page: there is a selected organization. */
+export interface Session extends AccountSession {
+  membership: MembershipView;
 }
 
 const NAV = [
@@ -28,6 +38,12 @@ const NAV = [
   ["/portal/billing", "Billing"],
   ["/portal/docs", "Docs"],
   ["/portal/playground", "Playground"],
+  ["/portal/profile", "Profile"],
+] as const;
+
+/** Without an organization only these make sense; any other path shows the get-started screen. */
+const NO_ORG_NAV = [
+  ["/portal/keys", "Get started"],
   ["/portal/profile", "Profile"],
 ] as const;
 
@@ -46,6 +62,11 @@ export function App() {
     } catch (err) {
       setLoadError(err);
     }
+  }, []);
+
+  const selectOrg = useCallback((id: string) => {
+    localStorage.setItem(ORG_STORAGE, id);
+    setOrgId(id);
   }, []);
 
   useEffect(() => {
@@ -69,6 +90,14 @@ export function App() {
   }
 
   const membership = me.memberships.find((m) => m.org.id === orgId) ?? me.memberships[0];
+  const account: AccountSession = {
+    me,
+    membership: membership ?? null,
+    refresh,
+    selectOrg,
+    lastKey,
+    setLastKey,
+  };
   const signOut = async () => {
     await api("POST", "/portal/api/auth/sign-out").catch(() => {});
     setCsrfToken(null);
@@ -91,10 +120,7 @@ export function App() {
             <select
               aria-label="Organization"
               value={membership?.org.id}
-              onChange={(e) => {
-                localStorage.setItem(ORG_STORAGE, e.target.value);
-                setOrgId(e.target.value);
-              }}
+              onChange={(e) => selectOrg(e.target.value)}
             >
               {me.memberships.map((m) => (
                 <option key={m.org.id} value={m.org.id}>
@@ -127,7 +153,7 @@ export function App() {
       ) : (
         <div className="layout">
           <nav className="sidenav" aria-label="Portal">
-            {NAV.map(([href, label]) => (
+            {(membership ? NAV : NO_ORG_NAV).map(([href, label]) => (
               <Link key={href} href={href}>
                 {label}
               </Link>
@@ -135,9 +161,11 @@ export function App() {
           </nav>
           <main className="content">
             {membership ? (
-              <PortalPage path={path} session={{ me, membership, refresh, lastKey, setLastKey }} />
+              <PortalPage path={path} session={{ ...account, membership }} />
+            ) : path.startsWith("/portal/profile") ? (
+              <ProfilePage session={account} />
             ) : (
-              <p>You are not a member of any organization.</p>
+              <GetStartedPage session={account} />
             )}
           </main>
         </div>

@@ -1,7 +1,8 @@
-import type { MemberRole } from "@portal/contracts";
+import type { MemberRole, MembershipView } from "@portal/contracts";
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { api, formatDate } from "../api.js";
-import type { Session } from "../app.js";
+import type { AccountSession } from "../app.js";
+import { Link } from "../router.js";
 import { Card, CopyButton, ErrorText, useAction } from "../ui.js";
 
 interface Member {
@@ -18,8 +19,8 @@ interface Invitation {
   expires_at: string;
 }
 
-/** Profile: name, password, organizations, members and invitations. */
-export function ProfilePage({ session }: { session: Session }) {
+/** Profile: name, password, organizations, members and invitations (also without an org). */
+export function ProfilePage({ session }: { session: AccountSession }) {
   const { me } = session;
   const [name, setName] = useState(me.user.name ?? "");
   const profile = useAction();
@@ -61,7 +62,16 @@ export function ProfilePage({ session }: { session: Session }) {
         </form>
       </Card>
       {me.user.has_password && <PasswordCard />}
-      <OrgCard session={session} />
+      {session.membership ? (
+        <OrgCard session={session} membership={session.membership} />
+      ) : (
+        <Card title="Organization">
+          <p className="muted">
+            You are not a member of any organization yet.{" "}
+            <Link href="/portal/keys">Create one</Link> or join one with an invitation code below.
+          </p>
+        </Card>
+      )}
       <AcceptInvitation session={session} />
     </>
   );
@@ -120,8 +130,8 @@ function PasswordCard() {
   );
 }
 
-function OrgCard({ session }: { session: Session }) {
-  const { org, role } = session.membership;
+function OrgCard({ session, membership }: { session: AccountSession; membership: MembershipView }) {
+  const { org, role } = membership;
   const manage = role === "owner" || role === "admin";
   const [members, setMembers] = useState<Member[]>([]);
   const [invites, setInvites] = useState<Invitation[]>([]);
@@ -275,21 +285,28 @@ function OrgCard({ session }: { session: Session }) {
   );
 }
 
-function AcceptInvitation({ session }: { session: Session }) {
+/** Paste an invitation code; on success the joined org becomes the selected one. */
+export function AcceptInvitation({
+  session,
+  onJoined,
+}: {
+  session: AccountSession;
+  onJoined?: (joined: MembershipView) => void;
+}) {
   const [token, setToken] = useState("");
   const [joined, setJoined] = useState<string | null>(null);
   const { busy, error, run } = useAction();
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
-      const res = await api<{ org: { name: string } }>(
-        "POST",
-        "/portal/api/me/invitations/accept",
-        { token: token.trim() },
-      );
+      const res = await api<MembershipView>("POST", "/portal/api/me/invitations/accept", {
+        token: token.trim(),
+      });
       setJoined(res.org.name);
       setToken("");
+      session.selectOrg(res.org.id);
       await session.refresh();
+      onJoined?.(res);
     });
   };
   return (
@@ -307,7 +324,7 @@ function AcceptInvitation({ session }: { session: Session }) {
         </button>
       </form>
       <ErrorText error={error} />
-      {joined && <p className="hint">You joined {joined}; switch to it in the top bar.</p>}
+      {joined && <p className="hint">You joined {joined}; it is now the selected organization.</p>}
     </Card>
   );
 }
