@@ -2,21 +2,27 @@
 
 /**
  * The reservation check, as a fragment shared by RESERVE and the gate's script. Expects locals
- * `bkey` (the mirror), `okey` (its open holds: ZSET "<id> <amount>" scored by expiry), `amount`
+ * `bkey` (the mirror), `okey` (its open holds: ZSET "<id> <amount>" scored by expiry), `ekey`
+ * (ids of holds freed by expiry, scored by when, kept a day), `amount`
  * (a decimal string), `holdId`, `now`, `ttl`, and a declared `bal`, which it sets to: status
  * (1 fits, 0 insufficient, -1 no mirror), available, then the mirror as stored (credits, spent,
  * reserved, watermark): what a failover store needs to start a local mirror without Postgres.
  * Frees up to 50 expired holds first (never settled: a lost reply, a crashed instance), so a
- * leak heals on the org's next request.
+ * leak heals on the org's next request; each freed id is remembered in `ekey`, so a settlement
+ * that still arrives (a request that outlived its hold) charges instead of being lost.
  */
 export const BALANCE_RESERVE_CHECK = `
 if redis.call('EXISTS', bkey) == 0 then
   bal = {-1, 0}
 else
   local stale = redis.call('ZRANGEBYSCORE', okey, '-inf', now, 'LIMIT', 0, 50)
+  if #stale > 0 then redis.call('ZREMRANGEBYSCORE', ekey, '-inf', now - 86400000) end
   for _, m in ipairs(stale) do
-    local amt = string.match(m, ' (%d+)$')
-    if amt then redis.call('HINCRBY', bkey, 'reserved', '-' .. amt) end
+    local id, amt = string.match(m, '^(%S+) (%d+)$')
+    if amt then
+      redis.call('HINCRBY', bkey, 'reserved', '-' .. amt)
+      redis.call('ZADD', ekey, now, id)
+    end
     redis.call('ZREM', okey, m)
   end
   local v = redis.call('HMGET', bkey, 'credits', 'spent', 'reserved', 'wm')
@@ -35,9 +41,9 @@ bal[5] = tostring(redis.call('HINCRBY', bkey, 'reserved', amount))
 redis.call('ZADD', okey, now + ttl, holdId .. ' ' .. amount)
 `;
 
-// KEYS: the mirror, its open holds. ARGV: amount, hold id, now, ttlMs.
+// KEYS: the mirror, its open holds, its expired holds. ARGV: amount, hold id, now, ttlMs.
 export const RESERVE = `
-local bkey, okey = KEYS[1], KEYS[2]
+local bkey, okey, ekey = KEYS[1], KEYS[2], KEYS[3]
 local amount, holdId, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local bal
 ${BALANCE_RESERVE_CHECK}
@@ -47,18 +53,23 @@ end
 return bal
 `;
 
-// KEYS: the mirror, its open reservations, charges applied without a reservation (ZSET of ids).
-// ARGV: reserved, charge (0 = plain release), reservation id, now. Applies once per reservation:
-// a replayed settlement (its first reply was lost) or one after the reservation expired changes
-// nothing. reserved 0 is a charge made against a local mirror during an outage, applied once per
-// id (ids remembered for a day).
+// KEYS: the mirror, its open reservations, charges applied without a reservation (ZSET of ids),
+// holds freed by expiry (ZSET of ids). ARGV: reserved, charge (0 = plain release), reservation
+// id, now. Applies once per reservation: a replayed settlement (its first reply was lost) changes
+// nothing. One whose hold expired first (its request outlived the hold) still charges, once: the
+// hold's amount was already freed, so only the charge is applied (the org may go that far below
+// zero, as the ledger will). reserved 0 is a charge made against a local mirror during an outage,
+// applied once per id (ids remembered for a day).
 export const SETTLE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local r = tonumber(ARGV[1])
 local charge = tonumber(ARGV[2])
 if r ~= 0 then
-  if redis.call('ZREM', KEYS[2], ARGV[3] .. ' ' .. ARGV[1]) == 0 then return 0 end
-  redis.call('HINCRBY', KEYS[1], 'reserved', -r)
+  if redis.call('ZREM', KEYS[2], ARGV[3] .. ' ' .. ARGV[1]) == 1 then
+    redis.call('HINCRBY', KEYS[1], 'reserved', -r)
+  elseif redis.call('ZREM', KEYS[4], ARGV[3]) == 0 then
+    return 0
+  end
 else
   if charge <= 0 then return 0 end
   local now = tonumber(ARGV[4])

@@ -15,6 +15,8 @@ export class MemoryBalanceStore implements BalanceStore {
       sweepAt: number;
       /** Charges applied without a reservation: id → when (kept a day). */
       applied: Map<string, number>;
+      /** Holds freed by expiry before their settlement: id → when (kept a day). */
+      expired: Map<string, number>;
     }
   >();
 
@@ -24,6 +26,7 @@ export class MemoryBalanceStore implements BalanceStore {
     const now = hold.now ?? Date.now();
     if (now >= e.sweepAt) {
       e.sweepAt = Number.POSITIVE_INFINITY;
+      for (const [id, at] of e.expired) if (at <= now - 86_400_000) e.expired.delete(id);
       for (const [id, r] of e.open) {
         if (r.expiresAt > now) {
           e.sweepAt = Math.min(e.sweepAt, r.expiresAt);
@@ -31,6 +34,7 @@ export class MemoryBalanceStore implements BalanceStore {
         }
         e.reserved -= r.amount;
         e.open.delete(id);
+        e.expired.set(id, now);
       }
     }
     const available = e.credits - e.spent - e.reserved;
@@ -47,8 +51,9 @@ export class MemoryBalanceStore implements BalanceStore {
     const e = this.entries.get(orgId);
     if (!e) return;
     if (reserved !== 0n) {
-      if (!e.open.delete(id)) return;
-      e.reserved -= reserved;
+      if (e.open.delete(id)) e.reserved -= reserved;
+      // Its hold expired first (the request outlived it): the amount is already free; charge.
+      else if (!e.expired.delete(id)) return;
     } else {
       if (charge <= 0n) return;
       const now = Date.now();
@@ -73,6 +78,7 @@ export class MemoryBalanceStore implements BalanceStore {
       open: new Map(),
       sweepAt: Number.POSITIVE_INFINITY,
       applied: new Map(),
+      expired: new Map(),
     });
   }
 

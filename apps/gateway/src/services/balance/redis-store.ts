@@ -29,6 +29,7 @@ type BalanceRedis = Redis & {
   portalBalReserve(
     key: string,
     open: string,
+    expired: string,
     amount: string,
     id: string,
     now: number,
@@ -38,6 +39,7 @@ type BalanceRedis = Redis & {
     key: string,
     open: string,
     applied: string,
+    expired: string,
     reserved: string,
     charge: string,
     id: string,
@@ -57,6 +59,11 @@ export function openKey(orgId: string): string {
   return `bal:{${orgId}}:open`;
 }
 
+/** Ids of holds freed by expiry before their settlement (kept a day; see SETTLE). */
+export function expiredKey(orgId: string): string {
+  return `bal:{${orgId}}:expired`;
+}
+
 /** Ids of charges applied without a reservation (outage replays), kept a day. */
 function appliedKey(orgId: string): string {
   return `bal:{${orgId}}:applied`;
@@ -67,8 +74,8 @@ export class RedisBalanceStore implements BalanceStore {
   private readonly redis: BalanceRedis;
 
   constructor(redis: Redis) {
-    redis.defineCommand("portalBalReserve", { lua: RESERVE, numberOfKeys: 2 });
-    redis.defineCommand("portalBalSettle", { lua: SETTLE, numberOfKeys: 3 });
+    redis.defineCommand("portalBalReserve", { lua: RESERVE, numberOfKeys: 3 });
+    redis.defineCommand("portalBalSettle", { lua: SETTLE, numberOfKeys: 4 });
     redis.defineCommand("portalBalSeed", { lua: SEED, numberOfKeys: 1 });
     redis.defineCommand("portalBalSetCredits", { lua: SET_CREDITS, numberOfKeys: 1 });
     this.redis = redis as BalanceRedis;
@@ -78,6 +85,7 @@ export class RedisBalanceStore implements BalanceStore {
     const reply = await this.redis.portalBalReserve(
       balanceKey(orgId),
       openKey(orgId),
+      expiredKey(orgId),
       amount.toString(),
       hold.id,
       hold.now ?? Date.now(),
@@ -91,6 +99,7 @@ export class RedisBalanceStore implements BalanceStore {
       balanceKey(orgId),
       openKey(orgId),
       appliedKey(orgId),
+      expiredKey(orgId),
       reserved.toString(),
       charge.toString(),
       id,

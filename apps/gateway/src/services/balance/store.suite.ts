@@ -60,10 +60,24 @@ export function balanceStoreSuite(name: string, make: () => BalanceStore): void 
       const later = hold(60_000, now + 1_001);
       expect((await store.reserve(org, 200n, later)).kind).toBe("reserved");
       expect(await store.snapshot(org)).toEqual({ credits: 1_000n, spent: 100n, reserved: 200n });
-      // The expired hold's settlement arrives late: nothing to free, nothing charged twice.
-      await store.settle(org, lost.id, 800n, 800n);
+      // The expired hold's settlement arrives late (its request outlived the hold): nothing is
+      // left to free, but the charge is applied, once, even past zero, as the ledger will be.
+      await store.settle(org, lost.id, 800n, 790n);
+      await store.settle(org, lost.id, 800n, 790n);
+      await store.release(org, lost.id, 800n);
       await store.settle(org, later.id, 200n, 150n);
-      expect(await store.snapshot(org)).toEqual({ credits: 1_000n, spent: 250n, reserved: 0n });
+      expect(await store.snapshot(org)).toEqual({ credits: 1_000n, spent: 1_040n, reserved: 0n });
+    });
+
+    it("a hold released after it expired charges nothing (a failed request that ran late)", async () => {
+      const { store, org } = await seeded();
+      const now = Date.now();
+      const lost = hold(1_000, now);
+      await store.reserve(org, 800n, lost);
+      expect((await store.reserve(org, 100n, hold(60_000, now + 1_001))).kind).toBe("reserved");
+      await store.release(org, lost.id, 800n);
+      await store.settle(org, lost.id, 800n, 500n); // a later settlement finds it done
+      expect(await store.snapshot(org)).toEqual({ credits: 1_000n, spent: 100n, reserved: 100n });
     });
   });
 }

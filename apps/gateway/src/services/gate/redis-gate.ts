@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { balanceKey, decodeReserve, openKey } from "../balance/redis-store.js";
+import { balanceKey, decodeReserve, expiredKey, openKey } from "../balance/redis-store.js";
 import { decodeAdmit, encodeAdmit } from "../limits/redis-limiter.js";
 import type { AdmitRequest } from "../limits/types.js";
 import { GATE_LUA } from "./lua.js";
@@ -26,7 +26,7 @@ export class RedisGate implements GateStore {
     // One script touches both: the limit counters must carry the org's tag, as the mirror does.
     checkGateRequest(req, h);
     const { keys, args } = encodeAdmit(req);
-    keys.push(balanceKey(h.orgId), openKey(h.orgId));
+    keys.push(balanceKey(h.orgId), openKey(h.orgId), expiredKey(h.orgId));
     const out = await this.redis.portalGate(
       keys.length,
       ...keys,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { UpstreamTimeoutError } from "../../domain-errors.js";
 import { routerAnswer, startFakeRouter } from "../../testing/fake-router.js";
 import type { TargetInfo } from "../catalog.js";
 import { RouterClient } from "./router-client.js";
@@ -31,6 +32,59 @@ describe("RouterClient.complete", () => {
       ]);
       expect(router.requests[0]?.auth).toBe("Bearer k");
     } finally {
+      await router.close();
+    }
+  });
+
+  it("holds the whole call to its deadline: a router trickling bytes cannot outlive it", async () => {
+    // Headers at once, then a space every 100 ms (each resets undici's idle body timer), then
+    // the answer after ~1.5 s; the call's deadline is 400 ms.
+    const timers: NodeJS.Timeout[] = [];
+    let answered = false;
+    const router = await startFakeRouter((_req, _body, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      let n = 0;
+      const tick = setInterval(() => {
+        if (res.destroyed) return clearInterval(tick);
+        if (++n < 15) res.write(" ");
+        else {
+          clearInterval(tick);
+          answered = true;
+          res.end(answer);
+        }
+      }, 100);
+      timers.push(tick);
+    });
+    try {
+      const client = new RouterClient();
+      const target: TargetInfo = {
+        id: "t1",
+        url: router.url,
+        sessionId: 0,
+        routerKey: "k",
+        weight: 1,
+        state: "active",
+      };
+      const call = client.complete(target, { prompt: "hi", max_tokens: 1 }, 400);
+      await expect(call).rejects.toBeInstanceOf(UpstreamTimeoutError);
+      // It failed at its deadline, before the router got round to answering.
+      expect(answered).toBe(false);
+      // A router that answers in time is unaffected by the timer.
+      const quick = await startFakeRouter((_req, _body, res) => {
+        res.writeHead(200, { "content-type": "application/json" }).end(answer);
+      });
+      try {
+        const ok = await client.complete(
+          { ...target, url: quick.url },
+          { prompt: "hi", max_tokens: 1 },
+          400,
+        );
+        expect(ok.session_id).toBe(3);
+      } finally {
+        await quick.close();
+      }
+    } finally {
+      for (const t of timers) clearInterval(t);
       await router.close();
     }
   });

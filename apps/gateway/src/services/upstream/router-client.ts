@@ -10,6 +10,7 @@ import { ClientGoneError, UpstreamFailedError, UpstreamTimeoutError } from "../.
 import type { ClientGoneSignal } from "../../lib/client-gone.js";
 import { parseSse } from "../../lib/sse-parse.js";
 import type { TargetInfo } from "../catalog.js";
+import { CallDeadline } from "./deadline.js";
 
 /** The router could not be reached, or refused work before accepting it: safe to try elsewhere. */
 export class TargetUnavailableError extends Error {
@@ -87,6 +88,23 @@ export class RouterClient {
     timeoutMs: number,
     signal: ClientGoneSignal | undefined,
   ): Promise<RouterCompletionResponse> {
+    const deadline = new CallDeadline(timeoutMs, signal);
+    try {
+      return await this.sendWithin(target, body, timeoutMs, deadline);
+    } catch (err) {
+      if (deadline.reason === "deadline") throw new UpstreamTimeoutError(timeoutMs);
+      throw err;
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async sendWithin(
+    target: TargetInfo,
+    body: RouterCompletionRequest,
+    timeoutMs: number,
+    deadline: CallDeadline,
+  ): Promise<RouterCompletionResponse> {
     const { origin, basePath } = endpointOf(target.url);
     let res: Awaited<ReturnType<Pool["request"]>>;
     try {
@@ -99,7 +117,7 @@ export class RouterClient {
           accept: "application/json",
         },
         body: JSON.stringify(body),
-        ...(signal !== undefined && { signal }),
+        signal: deadline,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });

@@ -6,6 +6,7 @@ import {
   createTenant,
   createTestGateway,
   denyModel,
+  fundOrg,
   postJson,
   readJson,
   type TestGateway,
@@ -297,6 +298,47 @@ describe("POST /v1/completions upstream faults", () => {
         "upstream_timeout",
       );
       expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a router trickling bytes past the deadline → upstream_timeout at the deadline; the hold and slot are back", async () => {
+    // Headers at once, then a space every 200 ms (each resets an idle timer), the answer at 6 s;
+    // the deadline is 3 s.
+    let answered = false;
+    const fake = await startFakeRouter((_req, _body, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      let n = 0;
+      const tick = setInterval(() => {
+        if (res.destroyed) return clearInterval(tick);
+        if (++n < 30) return void res.write(" ");
+        clearInterval(tick);
+        answered = true;
+        res.end(JSON.stringify(routerAnswer({})));
+      }, 200);
+    });
+    try {
+      const t = await createTenant(gw, {
+        plan: "prepaid",
+        targets: [{ url: fake.url }],
+        planLimits: { maxConcurrentPerKey: 1 },
+      });
+      await fundOrg(gw, t.orgId, 1_000_000n);
+      const res = await postJson(
+        gw,
+        "/v1/completions",
+        { model: t.alias, prompt: "hi", max_tokens: 16, timeout: 2, precommit_timeout: 1 },
+        t.key,
+      );
+      await expectFailure(res, "upstream_timeout");
+      expect(answered).toBe(false);
+      const usage = await readJson(
+        await gw.app.request("/v1/usage", { headers: { authorization: `Bearer ${t.key}` } }),
+      );
+      expect(usage.data.balance).toMatchObject({ available: "1.000000", reserved: "0.000000" });
+      const slot = usage.data.limits.find((l: { scope: string }) => l.scope === "key_concurrency");
+      expect(slot.used).toBe(0);
     } finally {
       await fake.close();
     }
