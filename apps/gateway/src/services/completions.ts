@@ -211,6 +211,8 @@ export async function dispatchCompletion(
           errorCode: null,
           stream: false,
         });
+        // The tokens it was billed count against the token windows too.
+        await Promise.all(args.alongside?.(promptTokens) ?? []);
         args.onUpstreamMs?.(performance.now() - dispatchedAt);
         throw err;
       }

@@ -157,18 +157,22 @@ export async function openCompletionStream(
             };
           };
           if (cancelled) {
-            // Billed for what was generated before the client left.
+            // Billed for what was generated before the client left, and counted against the
+            // token windows as that (a client dropping the connection just before the last
+            // event must not get its answers outside its tokens per minute).
+            const delivered = partial();
             await recordCompletionUsage(services, {
               ctx,
               route,
               target,
-              usage: partial(),
+              usage: delivered,
               settle: settleReservation(reservation),
               upstreamMs,
               status: "cancelled",
               errorCode: null,
               stream: true,
             });
+            await admission.finish(delivered.total_tokens).catch(() => {});
           } else if (failure || !usage) {
             const fail = failure ?? {
               code: "upstream_error" as const,

@@ -184,7 +184,7 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
     });
     const t = await createTenant(gw, {
       targets: [{ url: stuck.url }],
-      key: { concurrencyLimit: 1 },
+      key: { concurrencyLimit: 1, tpmLimit: 1_000 },
     });
     const http = await listen(gw);
     try {
@@ -223,6 +223,15 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
         .from(usageDaily)
         .where(eq(usageDaily.orgId, t.orgId));
       expect(day).toMatchObject({ requests: 1, failedRequests: 0, completionTokens: 0 });
+      // The prompt it was billed for counts against the token windows too.
+      const usage = await gw.app.request("/v1/usage", {
+        headers: { authorization: `Bearer ${t.key}` },
+      });
+      const { data } = (await usage.json()) as {
+        data: { limits: Array<{ scope: string; used: number }> };
+      };
+      const used = Object.fromEntries(data.limits.map((l) => [l.scope, l.used]));
+      expect(used.key_tokens_per_minute).toBe(rows[0]?.promptTokens);
       void second;
     } finally {
       await http.close();

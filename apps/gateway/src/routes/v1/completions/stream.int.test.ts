@@ -395,6 +395,19 @@ describe("POST /v1/completions with stream: true", () => {
       expect(row?.completionTokens).toBeGreaterThan(0);
       expect(row?.completionTokens).toBeLessThan(400);
       expect(row?.costMicros).toBeGreaterThan(0n);
+      // What it was billed for counts against the token windows: a client cannot get its
+      // answers outside its tokens per minute by hanging up before the last event.
+      await expect
+        .poll(async () => {
+          const usage = await gw.app.request("/v1/usage", {
+            headers: { authorization: `Bearer ${t.key}` },
+          });
+          const { data } = (await usage.json()) as {
+            data: { limits: Array<{ scope: string; used: number }> };
+          };
+          return data.limits.find((l) => l.scope === "org_tokens_per_minute")?.used;
+        })
+        .toBe((row?.promptTokens ?? 0) + (row?.completionTokens ?? 0));
     } finally {
       await server.close();
       await fake.close();
