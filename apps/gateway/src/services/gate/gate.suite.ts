@@ -112,6 +112,15 @@ export function gateSuite(
       expect(await balance.snapshot(org)).toEqual({ credits: 250n, spent: 0n, reserved: 0n });
     });
 
+    it("a request both would refuse is refused by its limits (the same answer either gate)", async () => {
+      const org = await seeded(250n);
+      await gate.enter(request(org, { concurrency: 1 }), hold(org, 100n));
+      const both = await gate.enter(request(org, { concurrency: 1 }), hold(org, 300n));
+      expect(both.reserve).toBeNull();
+      expect(both.decision.refused).toMatchObject({ scope: "key_concurrency" });
+      expect(await balance.snapshot(org)).toEqual({ credits: 250n, spent: 0n, reserved: 100n });
+    });
+
     it("changes nothing when the org has no mirror yet", async () => {
       const org = newId("org");
       const entry = await gate.enter(request(org), hold(org, 10n));

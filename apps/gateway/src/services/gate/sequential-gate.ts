@@ -11,9 +11,11 @@ export function checkGateRequest(req: AdmitRequest, h: HoldRequest): void {
 
 /**
  * The gate over a limit store and a balance store that cannot share one atomic step (in process,
- * and the local fallback of a Redis outage): the reservation first, then the limits; a
- * reservation whose limits refuse is released, and a request the balance refuses is only shown
- * its limits (a dry run), so nothing stays applied unless both pass, as with RedisGate.
+ * and the local fallback of a Redis outage), with RedisGate's answers: the limits are looked at
+ * first (a dry run), so a request both would refuse is refused by its limits, as the one script
+ * does; then the reservation; then the limits are applied, and a reservation whose limits now
+ * refuse (a concurrent request took the room) is released. Nothing stays applied unless both
+ * pass.
  */
 export class SequentialGate implements GateStore {
   constructor(
@@ -23,13 +25,13 @@ export class SequentialGate implements GateStore {
 
   async enter(req: AdmitRequest, h: HoldRequest): Promise<GateEntry> {
     checkGateRequest(req, h);
+    const look = await this.limiter.admit({ ...req, dryRun: true });
+    if (!look.allowed) return { decision: look, reserve: null };
     // The hold's clock is the decision's, as in RedisGate.
     const hold = req.now === undefined ? h.hold : { ...h.hold, now: req.now };
     const reserve = await this.balance.reserve(h.orgId, h.amount, hold);
-    if (reserve.kind !== "reserved") {
-      // Seeding comes next (missing) or the request is refused: the limits only report.
-      return { decision: await this.limiter.admit({ ...req, dryRun: true }), reserve };
-    }
+    // Seeding comes next (missing) or the balance refuses: the limits only report.
+    if (reserve.kind !== "reserved") return { decision: look, reserve };
     try {
       const decision = await this.limiter.admit(req);
       if (decision.allowed) return { decision, reserve };
