@@ -122,7 +122,7 @@ export class IdempotencyConflictError extends DomainError {
   constructor(readonly reason: "body_mismatch" | "in_progress") {
     super(
       reason === "body_mismatch"
-        ? "This Idempotency-Key was already used with a different request body."
+        ? "This Idempotency-Key was already used with a different request (another body, or another route)."
         : "A request with this Idempotency-Key is still in progress. Retry shortly.",
     );
   }

@@ -49,6 +49,7 @@ export async function serveCompletion(
     ? await services.idempotency.claim({
         orgId: ctx.key.orgId,
         key: args.idempotencyKey,
+        route: ctx.route,
         body: args.rawBody,
         requestId: ctx.requestId,
         lockMs: 10 * 60_000,

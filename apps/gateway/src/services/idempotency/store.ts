@@ -19,6 +19,15 @@ export function hashBody(body: string): string {
 }
 
 /**
+ * What a key is bound to: the body, and the route it was sent to (the same bytes mean different
+ * work on /v1/messages and /v1/chat/completions, so a key used on one must not replay on the
+ * other). /v1/completions hashes the body alone, as every key stored before routes counted did.
+ */
+export function requestHashOf(route: string, body: string): string {
+  return hashBody(route === "/v1/completions" ? body : `${route}\n${body}`);
+}
+
+/**
  * `Idempotency-Key` over Postgres, scoped per org. The primary key (org, key) decides who runs:
  * the INSERT that wins owns the key; everyone else replays the stored response, or is told
  * `in_progress` while the owner still runs. An owner that crashed is taken over once its lock
@@ -30,13 +39,15 @@ export class IdempotencyStore {
   async claim(input: {
     orgId: string;
     key: string;
+    /** The route the request was sent to (part of what the key is bound to). */
+    route: string;
     body: string;
     requestId: string;
     lockMs: number;
     now?: Date;
   }): Promise<IdempotencyClaim> {
     const now = input.now ?? new Date();
-    const requestHash = hashBody(input.body);
+    const requestHash = requestHashOf(input.route, input.body);
     const owner = (): IdempotencyClaim => ({
       kind: "owner",
       complete: async (status, body) => {

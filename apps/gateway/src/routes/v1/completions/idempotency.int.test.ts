@@ -56,6 +56,32 @@ describe("Idempotency-Key on POST /v1/completions", () => {
     });
   });
 
+  it("binds a key to its route: the same bytes on another route conflict instead of replaying", async () => {
+    const t = await createTenant(gw, { targets: [{ url: router.url }] });
+    const headers = { "idempotency-key": "cross-route" };
+    // Valid on both compat routes: the same bytes mean a chat completion on one and an
+    // Anthropic message on the other.
+    const body = {
+      model: t.alias,
+      max_tokens: 20,
+      messages: [{ role: "user", content: "hello" }],
+    };
+    const chat = await postJson(gw, "/v1/chat/completions", body, t.key, headers);
+    expect(chat.status).toBe(200);
+    expect(
+      (await postJson(gw, "/v1/chat/completions", body, t.key, headers)).headers.get(
+        "idempotent-replayed",
+      ),
+    ).toBe("true");
+    const served = router.served();
+    const messages = await postJson(gw, "/v1/messages", body, t.key, headers);
+    const text = await messages.text();
+    expect(messages.status, text).toBe(409);
+    expect(messages.headers.get("idempotent-replayed")).toBeNull();
+    expect(JSON.parse(text)).toMatchObject({ type: "error" });
+    expect(router.served()).toBe(served);
+  });
+
   it("scopes keys per org", async () => {
     const a = await createTenant(gw, { targets: [{ url: router.url }] });
     const b = await createTenant(gw, { targets: [{ url: router.url }] });
