@@ -15,7 +15,18 @@ export interface CheckoutResponse {
   url: string;
 }
 
-const Day = z.iso.date();
+/**
+ * Years billing can name: from the Unix epoch to 9998, so the exclusive end of any range (the
+ * day or month after) is still a four-digit year Postgres and JavaScript both read the same way
+ * (`Date.UTC` maps years 0–99 to the 1900s; year 10000 is not ISO 8601's four digits).
+ */
+const MIN_YEAR = 1970;
+const MAX_YEAR = 9998;
+const inYears = (value: string) => {
+  const year = Number(value.slice(0, 4));
+  return year >= MIN_YEAR && year <= MAX_YEAR;
+};
+const Day = z.iso.date().refine(inYears, `a date between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31`);
 
 /** The fields of an org's export query (the portal routes; the org is in the path). */
 export const OrgExportQueryFields = z.object({
@@ -53,7 +64,10 @@ export type ReconciliationQuery = z.infer<typeof ReconciliationQuery>;
 
 /** Query of the monthly statement. */
 export const StatementQuery = z.object({
-  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "month must be YYYY-MM"),
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "month must be YYYY-MM")
+    .refine(inYears, `a month between ${MIN_YEAR}-01 and ${MAX_YEAR}-12`),
   format: z.enum(["json", "csv"]).default("json"),
 });
 export type StatementQuery = z.infer<typeof StatementQuery>;

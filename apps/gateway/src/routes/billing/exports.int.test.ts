@@ -136,7 +136,10 @@ describe("usage and ledger exports", () => {
     );
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/csv");
-    expect(res.headers.get("content-disposition")).toContain(`usage-${s.orgId}-2026-03-01`);
+    // The file is named for the days asked for: the last one inclusive.
+    expect(res.headers.get("content-disposition")).toContain(
+      `filename="usage-${s.orgId}-2026-03-01-2026-03-31.csv"`,
+    );
     expect(parseCsv(await res.text())).toHaveLength(13);
     const ledger = await asUser(
       gw,
@@ -176,6 +179,50 @@ describe("usage and ledger exports", () => {
       `/portal/api/orgs/${s.orgId}/billing/exports/usage?from=x`,
     );
     expect(await expectJson(bad, 400)).toMatchObject({ error: { code: "invalid_request" } });
+    // Dates and months outside 1970–9998 (year 0000, or a range ending 9999-12-31 whose end is
+    // year 10000) are a 400, not a database error halfway through a streamed CSV.
+    for (const p of [
+      "exports/usage?from=2026-01-01&to=9999-12-31",
+      "exports/usage?from=0000-01-01&to=2026-01-01&format=jsonl",
+      "exports/ledger?from=1969-12-31&to=2026-01-01",
+      "statement?month=9999-12",
+      "statement?month=0026-12",
+    ]) {
+      const r = await asUser(gw, s, "GET", `/portal/api/orgs/${s.orgId}/billing/${p}`);
+      expect(await expectJson(r, 400), p).toMatchObject({ error: { code: "invalid_request" } });
+    }
+    const widest = await asUser(
+      gw,
+      s,
+      "GET",
+      `/portal/api/orgs/${s.orgId}/billing/exports/usage?from=1970-01-01&to=9998-12-31`,
+    );
+    expect(widest.status).toBe(200);
+    expect(parseCsv(await widest.text())).toHaveLength(14); // March's 12, April's 1, the header
+  });
+
+  it("an empty CSV export is its header line; the header comes with the first page", async () => {
+    const chunks: string[] = [];
+    for await (const c of exportChunks(gw.dbHandle.db, {
+      kind: "usage",
+      format: "csv",
+      orgId: newId("org"),
+      from: new Date("2026-03-01T00:00:00Z"),
+      to: new Date("2026-04-01T00:00:00Z"),
+    })) {
+      chunks.push(c);
+    }
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]).toMatch(/^request_id,.*\r\n$/);
+    const s = await seeded();
+    const first = await exportChunks(gw.dbHandle.db, {
+      kind: "usage",
+      format: "csv",
+      orgId: s.orgId,
+      from: new Date("2026-03-01T00:00:00Z"),
+      to: new Date("2026-04-01T00:00:00Z"),
+    }).next();
+    expect(String(first.value).split("\r\n").filter(Boolean)).toHaveLength(13);
   });
 
   it("statement: totals by model and key for the month, ledger and balances", async () => {

@@ -152,18 +152,24 @@ export async function* exportChunks(db: Database, input: ExportInput): AsyncGene
   const source = SOURCES[input.kind];
   const { columns } = source;
   const limit = input.pageSize ?? 5_000;
-  if (input.format === "csv") yield `${columns.join(",")}\r\n`;
+  // The CSV header goes out with the first page (or alone at the end of an empty export), not
+  // before any read: a response answers only once the database has (see exportResponse).
+  let header = input.format === "csv" ? `${columns.join(",")}\r\n` : "";
   const orgs = input.orgId ? [input.orgId] : orgIds(db);
   for await (const orgId of orgs) {
     let after: { at: string; id: string } | null = null;
     for (;;) {
       const rows = await keysetPage(db, source, orgId, input, after, limit);
-      if (rows.length > 0) yield encodeRows(rows, columns, input.format);
+      if (rows.length > 0) {
+        yield header + encodeRows(rows, columns, input.format);
+        header = "";
+      }
       const last = rows.at(-1);
       if (!last || rows.length < limit) break;
       after = { at: String(last.created_at), id: String(last[source.tie]) };
     }
   }
+  if (header) yield header;
 }
 
 /** Write chunks to any Node Writable (file, stdout, HTTP response) honouring backpressure. */
@@ -193,10 +199,14 @@ export function toWebStream(chunks: AsyncIterable<string>): ReadableStream<Uint8
   );
 }
 
-/** `usage-<org|all>-<from>-<to>.csv` for Content-Disposition and CLI defaults. */
+/**
+ * `usage-<org|all>-<first day>-<last day>.csv` for Content-Disposition and CLI defaults; the last
+ * day is the inclusive one the caller asked for (`input.to` is the exclusive bound after it).
+ */
 export function exportFileName(input: ExportInput): string {
   const day = (d: Date) => d.toISOString().slice(0, 10);
-  return `${input.kind}-${input.orgId ?? "all"}-${day(input.from)}-${day(input.to)}.${input.format}`;
+  const last = new Date(input.to.getTime() - 86_400_000);
+  return `${input.kind}-${input.orgId ?? "all"}-${day(input.from)}-${day(last)}.${input.format}`;
 }
 
 export interface StatementLine {
