@@ -204,6 +204,19 @@ describe("models, pools and targets", () => {
       allowed: true,
     });
     expect(both.status).toBe(400);
+    // A rule for a plan or org that does not exist: 404 naming it (it was a 500).
+    for (const [scope, resource] of [
+      [{ plan_id: "plan_nope" }, "plan"],
+      [{ org_id: "org_nope" }, "organization"],
+    ] as const) {
+      const r = await asUser(gw, op, "PUT", `/admin/api/models/${model.id}/access`, {
+        ...scope,
+        allowed: true,
+      });
+      expect(await expectJson(r, 404)).toMatchObject({
+        error: { code: "not_found", details: { resource } },
+      });
+    }
     const del = await asUser(gw, op, "DELETE", `/admin/api/models/${model.id}/access/${allow.id}`);
     expect(del.status).toBe(204);
 

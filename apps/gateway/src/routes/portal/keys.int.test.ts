@@ -89,6 +89,12 @@ describe("API keys", () => {
       200,
     );
     expect(updated).toMatchObject({ rpm_limit: null, tpm_limit: 1000, concurrency_limit: 2 });
+    // An empty PATCH changes nothing and answers the key as it is (it was a 500).
+    const unchanged = await expectJson<ApiKeyView>(
+      await asUser(gw, s, "PATCH", keysPath(s, `/${created.key.id}`), {}),
+      200,
+    );
+    expect(unchanged).toEqual(updated);
     // The free plan allows 20 requests/min per key.
     const tooHigh = await asUser(gw, s, "PATCH", keysPath(s, `/${created.key.id}`), {
       rpm_limit: 10_000,

@@ -97,6 +97,31 @@ describe("orgs, members and invitations", () => {
     expect((await members(owner)).map((m) => m.role).sort()).toEqual(["admin", "owner"]);
   });
 
+  it("a second invitation to a member is refused on accept and stays open", async () => {
+    const owner = await signUp(gw);
+    const invitee = await signUp(gw);
+    const asOwner = await expectJson<{ token: string; invitation: { id: string } }>(
+      await asUser(gw, owner, "POST", `/portal/api/orgs/${owner.orgId}/invitations`, {
+        email: invitee.email,
+        role: "owner",
+      }),
+      201,
+    );
+    await invite(owner, invitee, "member");
+    const second = await asUser(gw, invitee, "POST", "/portal/api/me/invitations/accept", {
+      token: asOwner.token,
+    });
+    expect(await expectJson(second, 409)).toMatchObject({ error: { code: "conflict" } });
+    // The role is what the member accepted; the owner invitation was not consumed.
+    const roles = (await members(owner)).map((m) => [m.user_id, m.role]);
+    expect(roles).toContainEqual([invitee.userId, "member"]);
+    const pending = await expectJson<{ data: Array<{ id: string }> }>(
+      await asUser(gw, owner, "GET", `/portal/api/orgs/${owner.orgId}/invitations`),
+      200,
+    );
+    expect(pending.data.map((p) => p.id)).toContain(asOwner.invitation.id);
+  });
+
   it("revokes invitations", async () => {
     const owner = await signUp(gw);
     const invitee = await signUp(gw);

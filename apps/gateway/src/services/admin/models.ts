@@ -1,5 +1,15 @@
 import { newId } from "@portal/contracts";
-import { and, asc, type Database, eq, type Model, modelAccess, models } from "@portal/db";
+import {
+  and,
+  asc,
+  type Database,
+  eq,
+  type Model,
+  modelAccess,
+  models,
+  organizations,
+  plans,
+} from "@portal/db";
 import { type ActorContext, writeAudit } from "../portal/context.js";
 import { ConflictError, ResourceNotFoundError, RuleViolationError } from "../portal/errors.js";
 import { requirePool } from "./pools.js";
@@ -168,6 +178,18 @@ export async function setModelAccess(
   if (!m) throw new ResourceNotFoundError("model");
   const planId = input.plan_id ?? null;
   const orgId = input.org_id ?? null;
+  // A rule for a plan or org that does not exist is a 404 naming it, not a foreign-key failure.
+  if (planId !== null) {
+    const [plan] = await db.select({ id: plans.id }).from(plans).where(eq(plans.id, planId));
+    if (!plan) throw new ResourceNotFoundError("plan");
+  }
+  if (orgId !== null) {
+    const [org] = await db
+      .select({ id: organizations.id })
+      .from(organizations)
+      .where(eq(organizations.id, orgId));
+    if (!org) throw new ResourceNotFoundError("organization");
+  }
   return db.transaction(async (tx) => {
     const [rule] = await tx
       .insert(modelAccess)

@@ -129,10 +129,13 @@ export async function updateKey(
 ): Promise<{ key: ApiKeyView; hash: string }> {
   const existing = await findKey(db, ctx.orgId, keyId);
   await checkLimits(db, ctx.orgId, input);
+  const changes = { ...(input.name ? { name: input.name } : {}), ...limitColumns(input) };
+  // Nothing to change (an empty PATCH): the key as it is, no write and no audit entry.
+  if (Object.keys(changes).length === 0) return { key: keyView(existing), hash: existing.keyHash };
   const key = await db.transaction(async (tx) => {
     const [row] = await tx
       .update(apiKeys)
-      .set({ ...(input.name ? { name: input.name } : {}), ...limitColumns(input) })
+      .set(changes)
       .where(and(eq(apiKeys.id, existing.id), eq(apiKeys.orgId, ctx.orgId)))
       .returning();
     if (!row) throw new ResourceNotFoundError("API key");

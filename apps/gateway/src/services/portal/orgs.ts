@@ -367,10 +367,19 @@ export async function acceptInvitation(
       .where(and(eq(invitations.id, inv.id), isNull(invitations.acceptedAt)))
       .returning({ id: invitations.id });
     if (claimed.length === 0) throw new ResourceNotFoundError("invitation");
-    await tx
+    const joined = await tx
       .insert(memberships)
       .values({ id: newId("mem"), orgId: inv.orgId, userId: ctx.userId, role: inv.role })
-      .onConflictDoNothing();
+      .onConflictDoNothing()
+      .returning({ id: memberships.id });
+    // Already a member (a second invitation): refused, and the invitation stays open, rather
+    // than consumed while the role silently stays what it was. Roles change through the
+    // members API.
+    if (joined.length === 0) {
+      throw new ConflictError(
+        "You are already a member of this organization; an owner or admin can change your role.",
+      );
+    }
     await writeAudit(tx, ctx, {
       orgId: inv.orgId,
       action: "invitation.accepted",
