@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DisplayName } from "./portal.js";
+import { DisplayName, OperatorNote } from "./portal.js";
 
 /** Request bodies of the operator API (`/admin/api/*`). */
 
@@ -10,7 +10,7 @@ const Slug = z
   .max(64)
   .regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, '.', '_' and '-'");
 
-export const DisableOrgBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+export const DisableOrgBody = z.strictObject({ reason: OperatorNote });
 export const UpdateAdminOrgBody = z.strictObject({ plan: z.string().min(1).max(64) });
 export const SetDisabledBody = z.strictObject({ disabled: z.boolean() });
 

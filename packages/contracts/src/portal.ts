@@ -14,16 +14,39 @@ const Email = z
   .max(254)
   .transform((e) => e.trim().toLowerCase());
 /**
+ * Invisible characters that change how the text around them reads: the bidirectional embedding,
+ * override and isolate controls (U+202A–U+202E, U+2066–U+2069: "Trojan Source" spoofing, a name
+ * that shows as something else) and the zero-width space, word joiner and BOM. Zero-width
+ * (non-)joiners and the LRM/RLM marks stay: scripts and emoji sequences need them.
+ */
+const INVISIBLE = "\\u202A-\\u202E\\u2066-\\u2069\\u200B\\u2060\\uFEFF";
+
+/**
  * A name people read in the console, statements and exports (user, org, key, plan, model): one
  * line of 1–100 characters, no control characters (a newline or tab in a key name broke rows in
- * statement CSVs).
+ * statement CSVs) and none of the invisible characters above. A pattern (not a refinement), so
+ * the OpenAPI document shows it.
  */
 export const DisplayName = z
   .string()
   .trim()
   .min(1)
   .max(100)
-  .regex(/^\P{Cc}*$/u, "must not contain control characters such as newlines or tabs");
+  .regex(
+    new RegExp(`^[^\\p{Cc}${INVISIBLE}]*$`, "u"),
+    "must not contain control characters (newlines, tabs) or invisible direction overrides",
+  );
+
+/** Free text an operator writes (a reason): several lines allowed, nothing else invisible. */
+export const OperatorNote = z
+  .string()
+  .trim()
+  .min(1)
+  .max(500)
+  .regex(
+    new RegExp(`^(?:[^\\p{Cc}${INVISIBLE}]|\\r?\\n)*$`, "u"),
+    "must not contain control characters other than line breaks, or invisible direction overrides",
+  );
 
 const Password = z.string().min(10, "use at least 10 characters").max(200);
 

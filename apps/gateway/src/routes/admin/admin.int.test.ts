@@ -67,6 +67,14 @@ describe("orgs and keys", () => {
       200,
     );
     expect(listed.data.map((o) => o.id)).toEqual([t.orgId]);
+    for (const reason of ["bell\u0007", "over\u202Eride"]) {
+      const refused = await asUser(gw, op, "POST", `/admin/api/orgs/${t.orgId}/disable`, {
+        reason,
+      });
+      expect(await expectJson(refused, 400), reason).toMatchObject({
+        error: { code: "invalid_request" },
+      });
+    }
     const disabled = await expectJson(
       await asUser(gw, op, "POST", `/admin/api/orgs/${t.orgId}/disable`, { reason: "abuse" }),
       200,

@@ -150,7 +150,16 @@ describe("API keys", () => {
     expect(await expectJson(rolled, 400)).toMatchObject({
       error: { code: "invalid_request", message: expect.stringMatching(/usable key/) },
     });
-    for (const name of ["two\nlines", "tab\there", "nul\u0007bell"]) {
+    // Control characters, and invisible direction overrides that make a name read as another.
+    for (const name of [
+      "two\nlines",
+      "tab\there",
+      "nul\u0007bell",
+      "prod\u202Egnp.exe",
+      "ad\u2066min\u2069",
+      "zero\u200Bwidth",
+      "b\uFEFFom",
+    ]) {
       const res = await asUser(gw, s, "POST", keysPath(s), { name });
       expect(await expectJson(res, 400), JSON.stringify(name)).toMatchObject({
         error: { code: "invalid_request", details: { issues: [{ path: "name" }] } },
@@ -158,6 +167,9 @@ describe("API keys", () => {
     }
     const emoji = await asUser(gw, s, "POST", keysPath(s), { name: "ci 👩‍👩‍👧 café " });
     expect(await expectJson(emoji, 201)).toMatchObject({ key: { name: "ci 👩‍👩‍👧 café" } });
+    // Right-to-left text with its marks and joiners is a name like any other.
+    const rtl = await asUser(gw, s, "POST", keysPath(s), { name: "מפתח\u200F ראשי" });
+    expect(await expectJson(rtl, 201)).toMatchObject({ key: { name: "מפתח\u200F ראשי" } });
   });
 
   it("rolls with no grace: the old key is refused immediately", async () => {
