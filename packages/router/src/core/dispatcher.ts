@@ -407,13 +407,23 @@ export class Dispatcher implements MinerEventHandler {
       agreed: x.status === "committed" ? outcome.agreed.has(x.id) : null,
     }));
     const text = winner.text ?? "";
+    // The usage bills the customer, so it is always the router's own count: the prompt it sent
+    // and the text it returns. A miner's figure is only logged when it disagrees.
+    const usage = { prompt_tokens: task.input.promptTokens, completion_tokens: countTokens(text) };
+    if (
+      winner.usage !== undefined &&
+      (winner.usage.prompt_tokens !== usage.prompt_tokens ||
+        winner.usage.completion_tokens !== usage.completion_tokens)
+    ) {
+      this.logger.info(
+        { task: task.id, miner: winner.minerId, reported: winner.usage, counted: usage },
+        "miner usage differs from the router's count",
+      );
+    }
     task.result = {
       text,
       finishReason: winner.finishReason ?? "stop",
-      usage: {
-        prompt_tokens: winner.usage?.prompt_tokens ?? task.input.promptTokens,
-        completion_tokens: winner.usage?.completion_tokens ?? countTokens(text),
-      },
+      usage,
       consensus: {
         method: outcome.method,
         agreement: outcome.agreement,

@@ -40,6 +40,7 @@ export interface Assignment {
   partial: string;
   text?: string;
   finishReason?: string;
+  /** What the miner says it used: logged for comparison, never billed (the router counts). */
   usage?: { prompt_tokens: number; completion_tokens: number };
   failure?: string;
   precommitTimer?: NodeJS.Timeout;
