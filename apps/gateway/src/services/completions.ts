@@ -130,6 +130,32 @@ export function promptTokensOf(plan: CompletionPlan): number {
 }
 
 /**
+ * The usage a router reported, held to what the request could have used: at most `max_tokens`
+ * of completion (what we asked for) and at most the prompt's own token count (the router counts
+ * the same prompt with the same tokenizer). A router or miner that over-reports cannot make the
+ * customer pay for, or be rate limited by, tokens nobody generated. The exact prompt count is
+ * computed only when the report is suspicious (more tokens than the prompt has characters, or
+ * more than the count already made for the reservation), so the hot path pays nothing for it.
+ */
+export function boundedUsage(
+  plan: CompletionPlan,
+  reported: { prompt_tokens: number; completion_tokens: number },
+): { prompt_tokens: number; completion_tokens: number; total_tokens: number; capped: boolean } {
+  let prompt = reported.prompt_tokens;
+  const suspicious =
+    plan.promptTokens !== null ? prompt > plan.promptTokens : prompt > plan.body.prompt.length;
+  if (suspicious) prompt = Math.min(prompt, promptTokensOf(plan));
+  const completion = Math.min(reported.completion_tokens, plan.maxTokens);
+  const capped = prompt !== reported.prompt_tokens || completion !== reported.completion_tokens;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    capped,
+  };
+}
+
+/**
  * Prepaid settlement: `charge` turns the real cost into what is charged (pure), `commit` books
  * it. Split so the booking and the usage append go to Redis in one round trip.
  */
@@ -186,6 +212,7 @@ export async function dispatchCompletion(
       const upstreamMs = performance.now() - startedAt;
       return await finish(services, {
         ctx,
+        plan,
         route,
         target,
         response,
@@ -269,6 +296,7 @@ async function finish(
   services: Services,
   args: {
     ctx: CompletionContext;
+    plan: CompletionPlan;
     route: ModelRoute;
     target: TargetInfo;
     response: RouterCompletionResponse;
@@ -280,7 +308,8 @@ async function finish(
 ): Promise<CompletionData> {
   const { ctx, route, target, response, dispatchedAt, upstreamMs } = args;
   const { model } = route;
-  const usage = response.usage;
+  const usage = boundedUsage(args.plan, response.usage);
+  if (usage.capped) warnOverReported(services, ctx, target, response.usage, usage);
   const { cost } = await recordCompletionUsage(services, {
     ctx,
     route,
@@ -413,6 +442,20 @@ function recordUsage(
     createdAt: new Date(),
   };
   return services.usage.append({ event, chargeMicros: args.chargeMicros });
+}
+
+/** A router reported more tokens than the request could use: billed at the bound, and logged. */
+export function warnOverReported(
+  services: Services,
+  ctx: CompletionContext,
+  target: TargetInfo,
+  reported: { prompt_tokens: number; completion_tokens: number },
+  billed: { prompt_tokens: number; completion_tokens: number },
+): void {
+  services.logger.warn(
+    { requestId: ctx.requestId, targetId: target.id, reported, billed },
+    "router reported more tokens than the request could use; billed at the bound",
+  );
 }
 
 function round(ms: number): number {

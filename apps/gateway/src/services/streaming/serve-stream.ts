@@ -14,11 +14,13 @@ import {
 import type { ModelRoute, TargetInfo } from "../catalog.js";
 import type { CatalogError } from "../compat/common.js";
 import {
+  boundedUsage,
   type CompletionContext,
   planCompletion,
   promptTokensOf,
   recordCompletionUsage,
   settleReservation,
+  warnOverReported,
 } from "../completions.js";
 import { passGate } from "../request-gate.js";
 import type { Services } from "../services.js";
@@ -132,7 +134,13 @@ export async function openCompletionStream(
               text += delta;
               write(encoder.delta(delta));
               if (choice?.finish_reason) finishReason = choice.finish_reason;
-              if (event.chunk.usage) usage = event.chunk.usage;
+              if (event.chunk.usage) {
+                const bounded = boundedUsage(plan, event.chunk.usage);
+                if (bounded.capped) {
+                  warnOverReported(services, ctx, target, event.chunk.usage, bounded);
+                }
+                usage = bounded;
+              }
             }
           } catch (err) {
             failure =

@@ -240,8 +240,9 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
   });
 
   it("applies a key's tokens-per-minute override after the tokens are counted", async () => {
-    // Fixture usage: 10 prompt + max_tokens completion tokens.
-    const t = await createTenant(gw, { targets: [{ url: fast.url }], key: { tpmLimit: 50 } });
+    // Fixture usage: max_tokens completion tokens, and 10 prompt tokens billed at the prompt's
+    // own count (the fixture over-reports a one-token prompt): 41 tokens.
+    const t = await createTenant(gw, { targets: [{ url: fast.url }], key: { tpmLimit: 41 } });
     expect((await ask(t, { max_tokens: 40 })).status).toBe(200);
     // The token count is booked before the response is sent, so the next request sees it.
     const res = await ask(t, { max_tokens: 40 });
@@ -249,7 +250,7 @@ describe.each(modes)("limits on POST /v1/completions ($name)", ({ redis }) => {
     expect(res.status, text).toBe(429);
     expect(JSON.parse(text).error).toMatchObject({
       code: "rate_limited",
-      details: { scope: "key_tokens_per_minute", limit: 50 },
+      details: { scope: "key_tokens_per_minute", limit: 41 },
     });
   });
 });
