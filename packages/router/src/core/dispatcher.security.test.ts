@@ -1,6 +1,12 @@
-import { RouterCompletionResponse } from "@portal/contracts";
+import { RouterCompletionChunk, RouterCompletionResponse } from "@portal/contracts";
 import { afterEach, describe, expect, it } from "vitest";
-import { type RawMiner, startTestRouter, type TestRouter, waitFor } from "../testing/harness.js";
+import {
+  type RawMiner,
+  readSse,
+  startTestRouter,
+  type TestRouter,
+  waitFor,
+} from "../testing/harness.js";
 import { countTokens, sha256Hex } from "./tokens.js";
 
 // What a dishonest miner can send about its own work, and what the router makes of it.
@@ -12,20 +18,43 @@ afterEach(async () => {
 });
 
 /** Post a completion to a "held" raw miner and answer its task with `frames` instead. */
-async function answerWith(
+async function answerRaw(
   raw: RawMiner,
   body: Record<string, unknown>,
   frames: (aid: string) => unknown[],
-): Promise<{ status: number; body: unknown }> {
+): Promise<Response> {
   if (t === undefined) throw new Error("no router");
   const seen = raw.tasks.length;
   const res = t.post("/api/v1/completions/0", body);
   await waitFor(() => raw.tasks.length > seen);
   const aid = raw.tasks[seen]?.assignment_id ?? "";
   for (const f of frames(aid)) raw.send(f);
-  const r = await res;
+  return res;
+}
+
+async function answerWith(
+  raw: RawMiner,
+  body: Record<string, unknown>,
+  frames: (aid: string) => unknown[],
+): Promise<{ status: number; body: unknown }> {
+  const r = await answerRaw(raw, body, frames);
   return { status: r.status, body: await r.json() };
 }
+
+/** The text and finish_reason of each SSE chunk, and the usage of the last. */
+async function chunks(res: Response) {
+  const events = await readSse(res);
+  expect(events.at(-1)).toBe("[DONE]");
+  const parsed = events.slice(0, -1).map((e) => RouterCompletionChunk.parse(JSON.parse(e)));
+  return {
+    texts: parsed.map((c) => c.choices[0]?.text ?? ""),
+    finish: parsed.at(-1)?.choices[0]?.finish_reason,
+    usage: parsed.at(-1)?.usage,
+  };
+}
+
+const tokenFrames = (text: string, times: number) => (aid: string) =>
+  Array.from({ length: times }, () => ({ type: "token", assignment_id: aid, text }));
 
 const commitFrames =
   (text: string, usage?: unknown, finish = "stop") =>
@@ -68,5 +97,40 @@ describe("a miner's commit does not decide the bill", () => {
         total_tokens: own.prompt_tokens + own.completion_tokens,
       });
     }
+  });
+});
+
+describe("max_tokens bounds what a miner returns", () => {
+  it("a committed text longer than max_tokens is cut there, finish_reason length", async () => {
+    t = await startTestRouter({}, 0);
+    const raw = await t.addRaw("held");
+    const long = "word ".repeat(5000);
+    const r = completion(await answerWith(raw, { prompt: "x", max_tokens: 5 }, commitFrames(long)));
+    expect(r.choices[0]).toMatchObject({
+      text: "word word word word word",
+      finish_reason: "length",
+    });
+    expect(r.usage.completion_tokens).toBe(5);
+    // Within the budget the miner's own text and finish_reason stand.
+    const short = completion(
+      await answerWith(raw, { prompt: "x", max_tokens: 5 }, commitFrames(" one two", undefined)),
+    );
+    expect(short.choices[0]).toMatchObject({ text: " one two", finish_reason: "stop" });
+  });
+
+  it("a stream stops forwarding token frames at max_tokens and ends with the same cut", async () => {
+    t = await startTestRouter({}, 0);
+    const raw = await t.addRaw("held");
+    const long = "word ".repeat(5000);
+    const res = await answerRaw(raw, { prompt: "x", max_tokens: 5, stream: true }, (aid) => [
+      ...tokenFrames("word ", 5000)(aid),
+      ...commitFrames(long)(aid),
+    ]);
+    const { texts, finish, usage } = await chunks(res);
+    expect(texts.join("")).toBe("word word word word word");
+    // Five one-token deltas at most (the fifth cut to "word"), then the closing chunk.
+    expect(texts.length).toBeLessThanOrEqual(6);
+    expect(finish).toBe("length");
+    expect(usage?.completion_tokens).toBe(5);
   });
 });

@@ -5,7 +5,7 @@ import { NoMinersAvailableError, TaskFailedError, TaskTimeoutError } from "./err
 import type { ConnectedMiner, MinerEventHandler, MinerHub } from "./miner-hub.js";
 import type { Session } from "./sessions.js";
 import type { Assignment, Task, TaskStore } from "./tasks.js";
-import { countTokens, sha256Hex } from "./tokens.js";
+import { countTokens, sha256Hex, truncateToTokens } from "./tokens.js";
 
 type Entry = { task: Task; session: Session; a: Assignment };
 /** A new task waiting for free miners (FIFO), bounded in time. */
@@ -406,7 +406,14 @@ export class Dispatcher implements MinerEventHandler {
       result_hash: x.resultHash ?? null,
       agreed: x.status === "committed" ? outcome.agreed.has(x.id) : null,
     }));
-    const text = winner.text ?? "";
+    // The miner's text is cut at max_tokens: its hash matched its precommit, but the length is
+    // the customer's to set. What a live stream already showed stays (it was cut at the same
+    // budget, counted per frame, which only in rare tokenizations ends past this cut).
+    const full = winner.text ?? "";
+    const kept = truncateToTokens(full, task.input.params.max_tokens);
+    const shown = task.streamed;
+    const text = kept.text.length < shown.length && full.startsWith(shown) ? shown : kept.text;
+    const cut = text.length < full.length;
     // The usage bills the customer, so it is always the router's own count: the prompt it sent
     // and the text it returns. A miner's figure is only logged when it disagrees.
     const usage = { prompt_tokens: task.input.promptTokens, completion_tokens: countTokens(text) };
@@ -422,7 +429,7 @@ export class Dispatcher implements MinerEventHandler {
     }
     task.result = {
       text,
-      finishReason: winner.finishReason ?? "stop",
+      finishReason: cut ? "length" : (winner.finishReason ?? "stop"),
       usage,
       consensus: {
         method: outcome.method,

@@ -2,6 +2,7 @@ import type { MinerEvidence } from "@portal/contracts";
 import type { TaskParams } from "../protocol.js";
 import type { RouterDomainError } from "./errors.js";
 import { TaskNotFoundError } from "./errors.js";
+import { truncateToTokens } from "./tokens.js";
 
 /** Lifecycle of a task; the last three are terminal. */
 export const TASK_STATES = [
@@ -93,6 +94,10 @@ export class Task {
   waitingReplicas = 0;
   leadAssignmentId: string | undefined;
   streamed = "";
+  /** Tokens of `streamed`, summed per forwarded piece (at least the exact count, nearly always). */
+  streamedTokens = 0;
+  /** The stream reached max_tokens: nothing more is forwarded live. */
+  streamFull = false;
   finishedAt: number | undefined;
   result: TaskResult | undefined;
   error: RouterDomainError | undefined;
@@ -140,12 +145,21 @@ export class Task {
     return a.partial;
   }
 
-  /** Forward the part of `text` a streaming client has not seen yet. */
+  /**
+   * Forward the part of `text` a streaming client has not seen yet, up to max_tokens: the delta
+   * that reaches the budget is cut and later ones are dropped (the end of the answer, cut the
+   * same way, comes with the final chunk).
+   */
   emitUpTo(text: string): void {
+    if (this.streamFull) return;
     if (text.length <= this.streamed.length || !text.startsWith(this.streamed)) return;
-    const delta = text.slice(this.streamed.length);
-    this.streamed = text;
-    for (const l of this.listeners) l.onDelta(delta);
+    const room = this.input.params.max_tokens - this.streamedTokens;
+    const delta = truncateToTokens(text.slice(this.streamed.length), room);
+    if (delta.cut) this.streamFull = true;
+    if (delta.text.length === 0) return;
+    this.streamed += delta.text;
+    this.streamedTokens += delta.tokens;
+    for (const l of this.listeners) l.onDelta(delta.text);
   }
 
   /** Streaming clients currently listening. */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { countTokens as reference } from "gpt-tokenizer";
 import { describe, expect, it } from "vitest";
-import { countTokens, mergeCounts, sha256Hex } from "./tokens.js";
+import { countTokens, mergeCounts, sha256Hex, truncateToTokens } from "./tokens.js";
 
 /** gpt-tokenizer's count with special-token markers taken as text: what ours must equal. */
 const expected = (text: string) => reference(text, { disallowedSpecial: new Set<string>() });
@@ -123,6 +123,52 @@ describe("countTokens", () => {
   it("hashes results as hex sha256", () => {
     expect(sha256Hex("abc")).toBe(
       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+  });
+});
+
+describe("truncateToTokens", () => {
+  it("keeps whole words up to the budget and says when it cut", () => {
+    expect(truncateToTokens("word ".repeat(5000), 5)).toEqual({
+      text: "word word word word word",
+      tokens: 5,
+      cut: true,
+    });
+    expect(truncateToTokens("hello world", 2)).toEqual({
+      text: "hello world",
+      tokens: 2,
+      cut: false,
+    });
+    expect(truncateToTokens("hello world", 0)).toEqual({ text: "", tokens: 0, cut: true });
+    expect(truncateToTokens("", 3)).toEqual({ text: "", tokens: 0, cut: false });
+  });
+
+  it("cuts inside a long piece without reading all of it, never halving a surrogate pair", () => {
+    const cut = truncateToTokens("q".repeat(4_000_000), 5);
+    expect(cut).toEqual({ text: "q".repeat(10), tokens: 5, cut: true });
+    expect(truncateToTokens("😀😀😀😀", 1).text).toBe("😀");
+  });
+
+  it("is a prefix with at most max tokens, the whole text when it fits (property)", () => {
+    const text = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 120 }),
+      fc.string({ unit: "binary", maxLength: 120 }),
+      fc
+        .array(fc.constantFrom(" the", "word", "'s", "\n", "  ", "123", "😀", "日本", "x"), {
+          maxLength: 60,
+        })
+        .map((w) => w.join("")),
+    );
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: 40 }), (s, max) => {
+        const r = truncateToTokens(s, max);
+        expect(s.startsWith(r.text)).toBe(true);
+        expect(r.tokens).toBe(countTokens(r.text));
+        expect(r.tokens).toBeLessThanOrEqual(max);
+        expect(r.cut).toBe(r.text.length < s.length);
+        if (countTokens(s) <= max) expect(r.text).toBe(s);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -25,6 +25,8 @@ class CompactBpe {
   private readonly ranks: Int32Array;
   private readonly table: Int32Array;
   private readonly mask: number;
+  /** Bytes in the vocabulary's longest token: no token covers more characters. */
+  private readonly maxTokenBytes: number;
   private scratch = new Uint8Array(1024);
   private readonly encoder = new TextEncoder();
   /** Counts of recently seen short pieces (words repeat a lot); bounded, oldest dropped first. */
@@ -36,6 +38,7 @@ class CompactBpe {
     const decoded: Buffer[] = new Array(n);
     const ranks = new Int32Array(n);
     let total = 0;
+    let longest = 1;
     for (let i = 0; i < n; i++) {
       const line = lines[i] as string;
       const space = line.indexOf(" ");
@@ -43,7 +46,9 @@ class CompactBpe {
       decoded[i] = token;
       ranks[i] = Number(line.slice(space + 1));
       total += token.length;
+      if (token.length > longest) longest = token.length;
     }
+    this.maxTokenBytes = longest;
     this.bytes = new Uint8Array(total);
     this.offsets = new Uint32Array(n + 1);
     this.ranks = ranks;
@@ -99,6 +104,42 @@ class CompactBpe {
     let total = 0;
     for (const [piece] of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) total += this.countPiece(piece);
     return total;
+  }
+
+  /**
+   * The longest prefix of `text` made of whole pieces that fit in `max` tokens, then as much of
+   * the next piece as still fits, with its count. Stops reading at the cut, so a huge text costs
+   * only its kept part. Pieces are the split regex's matches, which tile the text.
+   */
+  truncate(text: string, max: number): { text: string; tokens: number } {
+    let total = 0;
+    let end = 0;
+    for (const m of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
+      const piece = m[0];
+      const room = max - total;
+      // A token is at most maxTokenBytes bytes, so a longer piece cannot fit: skip counting it
+      // (a single piece can be megabytes) and search only the prefix that could.
+      const n = piece.length > room * this.maxTokenBytes ? room + 1 : this.countPiece(piece);
+      if (n > room) {
+        const head = piece.slice(0, room * this.maxTokenBytes);
+        end = m.index + longestFit(head, room, (x) => this.count(x));
+        break;
+      }
+      total += n;
+      end = m.index + piece.length;
+    }
+    if (end === text.length) return { text, tokens: total };
+    let cut = text.slice(0, end);
+    let tokens = this.count(cut);
+    // Re-splitting the prefix could in principle regroup its last pieces: hold the bound anyway.
+    if (tokens > max) {
+      cut = cut.slice(
+        0,
+        longestFit(cut, max, (x) => this.count(x)),
+      );
+      tokens = this.count(cut);
+    }
+    return { text: cut, tokens };
   }
 
   private countPiece(piece: string): number {
@@ -237,6 +278,26 @@ const KEY_SCALE = 2 ** 32;
 /** Longer pieces are not cached: they rarely repeat, and 4,096 of them could pin gigabytes. */
 const CACHED_PIECE_MAX = 64;
 
+/**
+ * The longest prefix length of `s` whose count is at most `room` (binary search: a prefix never
+ * has many more tokens than a longer one), never splitting a surrogate pair.
+ */
+function longestFit(s: string, room: number, count: (s: string) => number): number {
+  const safe = (n: number) => {
+    const c = s.charCodeAt(n - 1);
+    return n > 0 && n < s.length && c >= 0xd800 && c <= 0xdbff ? n - 1 : n;
+  };
+  let lo = 0;
+  let hi = s.length;
+  while (lo < hi) {
+    const mid = safe(Math.ceil((lo + hi) / 2));
+    if (mid <= lo) break;
+    if (count(s.slice(0, mid)) <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** In a `u` regex a surrogate only matches when it is unpaired. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -263,6 +324,19 @@ function o200k(): CompactBpe {
 /** BPE tokens (o200k_base) of a text. Special-token strings (`<|im_start|>`…) count as text. */
 export function countTokens(text: string): number {
   return text.length === 0 ? 0 : o200k().count(text);
+}
+
+/**
+ * `text` cut to at most `max` BPE tokens (o200k_base), its count, and whether it was cut: what the
+ * router keeps of a miner's answer for a task's max_tokens.
+ */
+export function truncateToTokens(
+  text: string,
+  max: number,
+): { text: string; tokens: number; cut: boolean } {
+  if (text.length === 0) return { text, tokens: 0, cut: false };
+  const kept = o200k().truncate(text, Math.max(0, max));
+  return { ...kept, cut: kept.text.length < text.length };
 }
 
 /** For tests: [linear, heap] merge counts of one piece's bytes; the two must always agree. */
