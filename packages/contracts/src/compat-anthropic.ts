@@ -49,7 +49,7 @@ export const AnthropicMessagesRequest = z
       })
       .optional(),
     temperature: z.number().min(0).max(1).optional(),
-    top_p: z.number().gt(0).max(1).optional(),
+    top_p: z.number().min(0).max(1).optional(),
     top_k: z.int().min(0).max(1000).optional(),
     stream: z.boolean().optional(),
     metadata: z.looseObject({ user_id: z.string().max(256).nullable().optional() }).optional(),

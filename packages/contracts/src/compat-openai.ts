@@ -65,7 +65,7 @@ export const OpenAIChatCompletionRequest = z
     max_tokens: maxTokens,
     max_completion_tokens: maxTokens,
     temperature: z.number().min(0).max(2).nullable().optional(),
-    top_p: z.number().gt(0).max(1).nullable().optional(),
+    top_p: z.number().min(0).max(1).nullable().optional(),
     stop: z
       .union([
         z.string().min(1),

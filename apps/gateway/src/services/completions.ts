@@ -78,7 +78,7 @@ export function planCompletion(
 ): CompletionPlan {
   const { ctx, input, route } = args;
   const { model } = route;
-  const maxTokens = input.max_tokens ?? model.defaultMaxTokens;
+  let maxTokens = input.max_tokens ?? model.defaultMaxTokens;
   if (maxTokens > model.maxMaxTokens) {
     throw new InvalidCompletionError(
       `max_tokens (${maxTokens}) exceeds the maximum of ${model.maxMaxTokens} for model '${model.alias}'.`,
@@ -88,10 +88,16 @@ export function planCompletion(
   const prompt = args.renderedPrompt ?? renderPrompt(model.promptTemplate, input.prompt);
   const budget = model.contextLength - maxTokens;
   let promptTokens: number | null = null;
-  // Every token is at least one character, so short prompts need no tokenizing at all.
-  if (prompt.length > budget) {
+  // No text has more tokens than UTF-8 bytes, so short prompts need no tokenizing at all. (Not
+  // characters: a rare character can be three byte-level tokens.)
+  if (tokenBound(prompt) > budget) {
     promptTokens = countTokens(prompt);
-    if (promptTokens > budget) {
+    // max_tokens not given: the model's default, or what the context has left if that is less
+    // (as the vendors do), rather than refusing a request that never asked for the default.
+    if (input.max_tokens === undefined && promptTokens > budget) {
+      maxTokens = Math.max(1, Math.min(maxTokens, model.contextLength - promptTokens));
+    }
+    if (promptTokens > model.contextLength - maxTokens) {
       throw new InvalidCompletionError(
         `The prompt (${promptTokens} tokens) plus max_tokens (${maxTokens}) exceeds the context length of ${model.contextLength} for model '${model.alias}'.`,
         {
@@ -134,16 +140,21 @@ export function promptTokensOf(plan: CompletionPlan): number {
  * of completion (what we asked for) and at most the prompt's own token count (the router counts
  * the same prompt with the same tokenizer). A router or miner that over-reports cannot make the
  * customer pay for, or be rate limited by, tokens nobody generated. The exact prompt count is
- * computed only when the report is suspicious (more tokens than the prompt has characters, or
+ * computed only when the report is suspicious (more tokens than the prompt has UTF-8 bytes, or
  * more than the count already made for the reservation), so the hot path pays nothing for it.
  */
+/** An upper bound on a text's token count without tokenizing: its UTF-8 length. */
+export function tokenBound(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}
+
 export function boundedUsage(
   plan: CompletionPlan,
   reported: { prompt_tokens: number; completion_tokens: number },
 ): { prompt_tokens: number; completion_tokens: number; total_tokens: number; capped: boolean } {
   let prompt = reported.prompt_tokens;
   const suspicious =
-    plan.promptTokens !== null ? prompt > plan.promptTokens : prompt > plan.body.prompt.length;
+    plan.promptTokens !== null ? prompt > plan.promptTokens : prompt > tokenBound(plan.body.prompt);
   if (suspicious) prompt = Math.min(prompt, promptTokensOf(plan));
   const completion = Math.min(reported.completion_tokens, plan.maxTokens);
   const capped = prompt !== reported.prompt_tokens || completion !== reported.completion_tokens;

@@ -240,7 +240,7 @@ export async function createTenant(
     displayName: alias,
     promptTemplate: opts.model?.promptTemplate ?? "{prompt}",
     contextLength: opts.model?.contextLength ?? 8192,
-    defaultMaxTokens: 64,
+    defaultMaxTokens: Math.min(64, opts.model?.maxMaxTokens ?? 1024),
     maxMaxTokens: opts.model?.maxMaxTokens ?? 1024,
     inputPriceMicros: 1_000_000n,
     outputPriceMicros: 2_000_000n,

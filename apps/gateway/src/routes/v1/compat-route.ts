@@ -4,6 +4,7 @@ import { ApiError } from "../../errors.js";
 import {
   type CompatParseResult,
   type CompatRequest,
+  inVendorTerms,
   renderChatPrompt,
   toCompletionRequest,
 } from "../../services/compat/index.js";
@@ -45,6 +46,31 @@ export async function serveCompatRoute(
   const route = await resolveModelRoute(c.get("services"), ctx.key, alias);
   const prompt = renderChatPrompt(route.model.promptTemplate, req.chat);
   const input = toCompletionRequest(req, prompt);
+  try {
+    return await answer(c, spec, { ctx, req, route, prompt, input, rawBody, idempotencyKey });
+  } catch (err) {
+    // "The prompt is too long" is about the caller's `messages`, and so on.
+    throw inVendorTerms(err, req.fieldNames);
+  }
+}
+
+async function answer(
+  c: Context<AppEnv>,
+  spec: Parameters<typeof serveCompatRoute>[1],
+  args: {
+    ctx: ReturnType<typeof completionContext>;
+    req: CompatRequest;
+    route: Awaited<ReturnType<typeof resolveModelRoute>>;
+    prompt: string;
+    input: ReturnType<typeof toCompletionRequest>;
+    rawBody: string;
+    idempotencyKey: string | undefined;
+  },
+): Promise<Response> {
+  const { ctx, req, route, prompt, input, rawBody, idempotencyKey } = args;
+  const alias = req.completion.model;
+  // Anthropic's SDKs read the request id from `request-id` (errors carry it too).
+  if (spec.route === "/v1/messages") c.header("request-id", ctx.requestId);
   if (req.stream) {
     return respondWithStream(c, {
       ctx,

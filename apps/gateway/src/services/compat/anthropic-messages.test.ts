@@ -57,6 +57,7 @@ describe("parseAnthropicMessagesRequest", () => {
       },
       stream: true,
       includeUsage: false,
+      fieldNames: { prompt: "messages" },
     });
   });
 

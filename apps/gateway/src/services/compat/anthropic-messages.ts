@@ -36,8 +36,9 @@ export function parseAnthropicMessagesRequest(rawBody: string): CompatParseResul
       completion: dropUndefined({
         model: req.model,
         max_tokens: req.max_tokens,
-        temperature: req.temperature,
-        top_p: req.top_p,
+        // top_p 0 is greedy decoding (see the OpenAI route): temperature 0 for the miners.
+        temperature: req.top_p === 0 ? 0 : req.temperature,
+        top_p: req.top_p === 0 ? undefined : req.top_p,
         top_k: req.top_k,
         stop: req.stop_sequences && req.stop_sequences.length > 0 ? req.stop_sequences : undefined,
         user: req.metadata?.user_id ?? undefined,
@@ -46,6 +47,7 @@ export function parseAnthropicMessagesRequest(rawBody: string): CompatParseResul
       chat: { turns, continueLast: req.messages.at(-1)?.role === "assistant" },
       stream: req.stream === true,
       includeUsage: false,
+      fieldNames: { prompt: "messages" },
     },
   };
 }

@@ -89,6 +89,7 @@ describe("anthropic SDK → our schema", () => {
       },
       stream: false,
       includeUsage: false,
+      fieldNames: { prompt: "messages" },
     });
   });
 

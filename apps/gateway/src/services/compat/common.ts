@@ -50,6 +50,21 @@ export interface CompatRequest {
   stream: boolean;
   /** OpenAI `stream_options.include_usage`: send the trailing usage chunk. Always false for Anthropic (its stream always carries usage). */
   includeUsage: boolean;
+  /**
+   * The vendor's names for our fields, for errors (`param`, `details.field`): the rendered
+   * prompt is the vendor's `messages`; `max_tokens` may have been sent as `max_completion_tokens`.
+   */
+  fieldNames: Record<string, string>;
+}
+
+/** An error about one of our fields, renamed to the field the vendor's caller sent. */
+export function inVendorTerms(err: unknown, names: Record<string, string>): unknown {
+  const details = (err as { details?: Record<string, unknown> } | null)?.details;
+  const field = details?.field;
+  if (details && typeof field === "string" && names[field] !== undefined) {
+    details.field = names[field];
+  }
+  return err;
 }
 
 /** Join a parsed compat request and the rendered prompt into our own completion request. */

@@ -40,6 +40,7 @@ export {
   type CompatErrorResponse,
   type CompatParseResult,
   type CompatRequest,
+  inVendorTerms,
   type OurFinishReason,
   SSE_KEEP_ALIVE,
   type TokenUsage,

@@ -93,7 +93,7 @@ describe("parseOpenAIChatRequest", () => {
     [{ audio: { voice: "alloy", format: "wav" } }, "audio", "audio output is not supported"],
     [{ stop: ["a", "b", "c", "d", "e"] }, "stop", "at most 4 stop sequences are supported"],
     [{ temperature: 3 }, "temperature", "<=2"],
-    [{ top_p: 0 }, "top_p", ">0"],
+    [{ top_p: -0.1 }, "top_p", ">=0"],
     [{ max_tokens: 0 }, "max_tokens", ">=1"],
   ])("refuses %j naming the field", (extra, path, message) => {
     const err = refusal({ model: "m", messages: user, ...extra });

@@ -34,8 +34,10 @@ export function parseOpenAIChatRequest(rawBody: string): CompatParseResult<Compa
         model: req.model,
         // max_completion_tokens is the current name; max_tokens the deprecated one.
         max_tokens: req.max_completion_tokens ?? req.max_tokens ?? undefined,
-        temperature: req.temperature ?? undefined,
-        top_p: req.top_p ?? undefined,
+        // top_p 0 (OpenAI allows it: always the likeliest token) is greedy decoding, which
+        // miners take as temperature 0; they refuse a top_p of 0 itself.
+        temperature: req.top_p === 0 ? 0 : (req.temperature ?? undefined),
+        top_p: req.top_p === 0 ? undefined : (req.top_p ?? undefined),
         presence_penalty: req.presence_penalty ?? undefined,
         frequency_penalty: req.frequency_penalty ?? undefined,
         stop: req.stop ?? undefined,
@@ -44,6 +46,10 @@ export function parseOpenAIChatRequest(rawBody: string): CompatParseResult<Compa
       chat: { turns: req.messages.map(toTurn), continueLast: false },
       stream,
       includeUsage: stream && req.stream_options?.include_usage === true,
+      fieldNames: {
+        prompt: "messages",
+        max_tokens: req.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
+      },
     },
   };
 }

@@ -108,6 +108,7 @@ describe("openai SDK → our schema", () => {
       },
       stream: false,
       includeUsage: false,
+      fieldNames: { prompt: "messages", max_tokens: "max_completion_tokens" },
     });
   });
 

@@ -175,6 +175,44 @@ describe("openai SDK against the gateway", () => {
     expect(Number(rate.headers?.get("retry-after"))).toBeGreaterThan(0);
   });
 
+  it("names the caller's own fields in errors, takes top_p 0, and fits an unset max_tokens", async () => {
+    const small = await createTenant(gw, {
+      targets: [{ url: router.url }],
+      model: { contextLength: 64, maxMaxTokens: 32 },
+    });
+    const tooMany = await openai(small.key)
+      .chat.completions.create({
+        model: small.alias,
+        messages: [{ role: "user", content: "x" }],
+        max_completion_tokens: 5_000,
+      })
+      .catch((e: unknown) => e);
+    expect(tooMany).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((tooMany as InstanceType<typeof OpenAI.BadRequestError>).param).toBe(
+      "max_completion_tokens",
+    );
+    const long = "word ".repeat(200);
+    const overflow = await openai(small.key)
+      .chat.completions.create({
+        model: small.alias,
+        messages: [{ role: "user", content: long }],
+        max_tokens: 8,
+      })
+      .catch((e: unknown) => e);
+    expect((overflow as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("messages");
+    // No max_tokens: the model's default (32 here) does not fit after a 40-token prompt, so the
+    // answer gets what the context has left instead of a refusal.
+    const fits = await openai(small.key).chat.completions.create({
+      model: small.alias,
+      messages: [{ role: "user", content: "word ".repeat(40) }],
+      top_p: 0,
+    });
+    expect(fits.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(fits.usage?.completion_tokens).toBeLessThanOrEqual(
+      64 - (fits.usage?.prompt_tokens ?? 0),
+    );
+  });
+
   it("an empty prepaid balance is insufficient_quota, which the SDK must not retry", async () => {
     const broke = await createTenant(gw, { targets: [{ url: router.url }], plan: "prepaid" });
     await fundOrg(gw, broke.orgId, 0n);
@@ -204,6 +242,17 @@ describe("@anthropic-ai/sdk against the gateway", () => {
     expect(block?.type === "text" && block.text.length > 0).toBe(true);
     expect(msg.usage.output_tokens).toBeGreaterThan(0);
     expect(msg.stop_reason).toMatch(/^(end_turn|max_tokens)$/);
+    // The SDK reads a success's request id from `request-id` too.
+    const { data, request_id } = await anthropic()
+      .messages.create({
+        model: tenant.alias,
+        max_tokens: 8,
+        top_p: 0,
+        messages: [{ role: "user", content: "Again." }],
+      })
+      .withResponse();
+    expect(data.type).toBe("message");
+    expect(request_id).toMatch(/^req_/);
   });
 
   it("streams message events and the final message carries usage", async () => {
