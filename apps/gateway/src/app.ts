@@ -1,5 +1,6 @@
 import { fastBodyLimit } from "@portal/router/body-limit";
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { ApiError, refuseEncodedBody } from "./errors.js";
 import { onError, renderError } from "./middleware/error-handler.js";
 import { recordMetrics } from "./middleware/metrics.js";
@@ -22,6 +23,28 @@ export function createApp(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext(services));
   app.use("*", recordMetrics);
+  // The customer API may be called from a browser (the vendors' SDKs allow it): any origin, no
+  // credentials (API keys travel in headers, never cookies), the SDKs' own request headers
+  // reflected, ours exposed. The console APIs (/portal, /admin: cookie sessions) get none of it.
+  app.use(
+    "/v1/*",
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      exposeHeaders: [
+        "X-Request-Id",
+        "request-id",
+        "X-Portal-Overhead-Ms",
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "Retry-After",
+        "Idempotent-Replayed",
+        "x-should-retry",
+      ],
+      maxAge: 600,
+    }),
+  );
   app.use("/v1/*", requestLog);
   app.use(
     "/v1/*",
