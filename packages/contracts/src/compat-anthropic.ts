@@ -98,6 +98,35 @@ export const AnthropicMessagesRequest = z
   });
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequest>;
 
+/**
+ * Body of `POST /v1/messages/count_tokens`: a Messages request without `max_tokens` (it counts
+ * the input only). Validated as a Messages request (same refusals) with `max_tokens` filled in.
+ */
+export const AnthropicCountTokensRequest = z.preprocess(
+  (v) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) && !("max_tokens" in v)
+      ? { ...v, max_tokens: 1 }
+      : v,
+  AnthropicMessagesRequest,
+);
+
+/** What the OpenAPI document shows for that body (the preprocessing cannot be drawn). */
+export const AnthropicCountTokensBody = z
+  .looseObject({
+    model: z.string().min(1).max(128),
+    messages: z.array(AnthropicMessageParam).min(1),
+    system: AnthropicContent.optional(),
+  })
+  .meta({
+    id: "AnthropicCountTokensRequest",
+    example: { model: "default", messages: [{ role: "user", content: "How long is this?" }] },
+  });
+
+/** Answer of `POST /v1/messages/count_tokens`. */
+export const AnthropicTokenCount = z
+  .object({ input_tokens: z.int().nonnegative() })
+  .meta({ id: "AnthropicTokenCount", example: { input_tokens: 14 } });
+
 export const AnthropicStopReason = z.enum(["end_turn", "max_tokens", "stop_sequence"]);
 export type AnthropicStopReason = z.infer<typeof AnthropicStopReason>;
 

@@ -123,7 +123,7 @@ export function renderError(c: Context<AppEnv>, apiError: ApiError): Response {
 function vendorOf(c: Context<AppEnv>): "openai" | "anthropic" | null {
   const path = c.req.path;
   if (path === "/v1/chat/completions" || path === "/v1/chat/completions/") return "openai";
-  if (path === "/v1/messages" || path === "/v1/messages/") return "anthropic";
+  if (path === "/v1/messages" || path.startsWith("/v1/messages/")) return "anthropic";
   // The models routes serve both SDKs; Anthropic's always sends `anthropic-version`.
   if (
     (path === "/v1/models" || path.startsWith("/v1/models/")) &&

@@ -1,8 +1,10 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import {
+  AnthropicCountTokensBody,
   AnthropicErrorResponse,
   AnthropicMessage,
   AnthropicMessagesRequest,
+  AnthropicTokenCount,
   CompletionData,
   CompletionRequest,
   type ErrorCode,
@@ -210,6 +212,31 @@ export function registerV1Paths(app: OpenAPIHono): void {
           "application/json": { schema: AnthropicMessage },
           "text/event-stream": { schema: { type: "string" } },
         },
+      },
+      ...vendorFailures(AnthropicErrorResponse, "Anthropic", (e) => renderAnthropicError(e).status),
+    },
+  });
+
+  registry.registerPath({
+    method: "post",
+    path: "/v1/messages/count_tokens",
+    summary: "Count a message's input tokens (Anthropic-compatible)",
+    description:
+      "The prompt a Messages request would send, rendered with the model's template, counted " +
+      "with the tokenizer that prices it. `max_tokens` is not needed. Nothing runs on a router " +
+      "and no limit or balance is spent. Errors use Anthropic's error object.",
+    tags: ["Compatibility"],
+    security: [{ apiKey: [] }],
+    request: {
+      body: {
+        required: true,
+        content: { "application/json": { schema: AnthropicCountTokensBody } },
+      },
+    },
+    responses: {
+      200: {
+        description: "The input token count",
+        content: { "application/json": { schema: AnthropicTokenCount } },
       },
       ...vendorFailures(AnthropicErrorResponse, "Anthropic", (e) => renderAnthropicError(e).status),
     },

@@ -186,7 +186,11 @@ interface Req {
 }
 
 /** Routes that answer in a vendor's error shape instead of the envelope. */
-const VENDOR_SHAPED = new Set(["/v1/chat/completions", "/v1/messages"]);
+const VENDOR_SHAPED = new Set([
+  "/v1/chat/completions",
+  "/v1/messages",
+  "/v1/messages/count_tokens",
+]);
 
 /** Served, but not API operations: the web apps, the reference itself and its assets. */
 const NOT_API = [/^GET \/(portal|admin)\/\*$/, /^GET \/docs/, /^GET \/openapi\.json$/];

@@ -1,4 +1,5 @@
 import {
+  AnthropicCountTokensRequest,
   type AnthropicMessage,
   type AnthropicMessageParam,
   AnthropicMessagesRequest,
@@ -22,8 +23,18 @@ import { renderAnthropicError } from "./vendor-errors.js";
 /** Parse a raw `POST /v1/messages` body into our completion fields and a transcript. */
 export function parseAnthropicMessagesRequest(rawBody: string): CompatParseResult<CompatRequest> {
   const parsed = parseJsonWith(rawBody, AnthropicMessagesRequest);
-  if (!parsed.ok) return parsed;
-  const req = parsed.value;
+  return parsed.ok ? { ok: true, value: fromAnthropicRequest(parsed.value) } : parsed;
+}
+
+/** Parse a `POST /v1/messages/count_tokens` body (a Messages request without `max_tokens`). */
+export function parseAnthropicCountTokensRequest(
+  rawBody: string,
+): CompatParseResult<CompatRequest> {
+  const parsed = parseJsonWith(rawBody, AnthropicCountTokensRequest);
+  return parsed.ok ? { ok: true, value: fromAnthropicRequest(parsed.value) } : parsed;
+}
+
+function fromAnthropicRequest(req: AnthropicMessagesRequest): CompatRequest {
   const turns: ChatTurn[] = [];
   if (req.system !== undefined) {
     const text = textOf(req.system);
@@ -31,24 +42,21 @@ export function parseAnthropicMessagesRequest(rawBody: string): CompatParseResul
   }
   for (const m of req.messages) turns.push({ role: m.role, text: textOf(m.content) });
   return {
-    ok: true,
-    value: {
-      completion: dropUndefined({
-        model: req.model,
-        max_tokens: req.max_tokens,
-        // top_p 0 is greedy decoding (see the OpenAI route): temperature 0 for the miners.
-        temperature: req.top_p === 0 ? 0 : req.temperature,
-        top_p: req.top_p === 0 ? undefined : req.top_p,
-        top_k: req.top_k,
-        stop: req.stop_sequences && req.stop_sequences.length > 0 ? req.stop_sequences : undefined,
-        user: req.metadata?.user_id ?? undefined,
-      }),
-      // A trailing assistant message is a prefill: the answer continues it (Anthropic semantics).
-      chat: { turns, continueLast: req.messages.at(-1)?.role === "assistant" },
-      stream: req.stream === true,
-      includeUsage: false,
-      fieldNames: { prompt: "messages" },
-    },
+    completion: dropUndefined({
+      model: req.model,
+      max_tokens: req.max_tokens,
+      // top_p 0 is greedy decoding (see the OpenAI route): temperature 0 for the miners.
+      temperature: req.top_p === 0 ? 0 : req.temperature,
+      top_p: req.top_p === 0 ? undefined : req.top_p,
+      top_k: req.top_k,
+      stop: req.stop_sequences && req.stop_sequences.length > 0 ? req.stop_sequences : undefined,
+      user: req.metadata?.user_id ?? undefined,
+    }),
+    // A trailing assistant message is a prefill: the answer continues it (Anthropic semantics).
+    chat: { turns, continueLast: req.messages.at(-1)?.role === "assistant" },
+    stream: req.stream === true,
+    includeUsage: false,
+    fieldNames: { prompt: "messages" },
   };
 }
 

@@ -22,6 +22,7 @@ export {
   AnthropicMessageStreamEncoder,
   anthropicMessageId,
   buildAnthropicMessage,
+  parseAnthropicCountTokensRequest,
   parseAnthropicMessagesRequest,
   toAnthropicStopReason,
 } from "./anthropic-messages.js";

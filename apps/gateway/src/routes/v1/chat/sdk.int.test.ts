@@ -247,7 +247,6 @@ describe("@anthropic-ai/sdk against the gateway", () => {
       .messages.create({
         model: tenant.alias,
         max_tokens: 8,
-        top_p: 0,
         messages: [{ role: "user", content: "Again." }],
       })
       .withResponse();
@@ -277,6 +276,33 @@ describe("@anthropic-ai/sdk against the gateway", () => {
     expect(block?.type === "text" ? block.text : null).toBe(text);
     expect(final.usage.output_tokens).toBeGreaterThan(0);
     expect(final.usage.input_tokens).toBeGreaterThan(0);
+  });
+
+  it("counts a message's input tokens as the model sees them, spending nothing", async () => {
+    const params = {
+      model: tenant.alias,
+      system: "Be brief.",
+      messages: [{ role: "user" as const, content: "How many tokens is this?" }],
+    };
+    const counted = await anthropic().messages.countTokens(params);
+    // The same count the answer reports as its input (the template included).
+    const answered = await anthropic().messages.create({ ...params, max_tokens: 4 });
+    expect(counted.input_tokens).toBe(answered.usage.input_tokens);
+    const missing = await anthropic()
+      .messages.countTokens({ ...params, model: "no-such-model" })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+    const empty = await anthropic()
+      .messages.countTokens({ ...params, messages: [] })
+      .catch((e: unknown) => e);
+    expect(empty).toBeInstanceOf(Anthropic.BadRequestError);
+    // top_p 0, which the vendors allow, is taken (as greedy decoding) on the messages route.
+    const greedy = await fetch(`${server.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": tenant.key, "content-type": "application/json" },
+      body: JSON.stringify({ ...params, max_tokens: 4, top_p: 0 }),
+    });
+    expect(greedy.status).toBe(200);
   });
 
   it("lists, pages through and retrieves the caller's models in Anthropic's shape", async () => {
