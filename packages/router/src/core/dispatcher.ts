@@ -167,13 +167,13 @@ export class Dispatcher implements MinerEventHandler {
           this.refreshState(task);
         }
         return;
-      case "token": {
-        const text = task.appendPartial(a, msg.text);
-        if (task.input.stream && task.input.replicas === 1 && task.leadAssignmentId === a.id) {
-          task.emitUpTo(text);
-        }
+      case "token":
+        task.appendToken(
+          a,
+          msg.text,
+          task.input.stream && task.input.replicas === 1 && task.leadAssignmentId === a.id,
+        );
         return;
-      }
       case "precommit":
         if (a.status === "assigned" || a.status === "acknowledged") {
           a.status = "precommitted";
@@ -272,7 +272,7 @@ export class Dispatcher implements MinerEventHandler {
       minerId: miner.id,
       status: "assigned",
       assignedAt: Date.now(),
-      partial: "",
+      partialChars: 0,
     };
     const entry: Entry = { task, session, a };
     task.assignments.push(a);
@@ -416,7 +416,10 @@ export class Dispatcher implements MinerEventHandler {
     const cut = text.length < full.length;
     // The usage bills the customer, so it is always the router's own count: the prompt it sent
     // and the text it returns. A miner's figure is only logged when it disagrees.
-    const usage = { prompt_tokens: task.input.promptTokens, completion_tokens: countTokens(text) };
+    const usage = {
+      prompt_tokens: task.input.promptTokens,
+      completion_tokens: text === kept.text ? kept.tokens : countTokens(text),
+    };
     if (
       winner.usage !== undefined &&
       (winner.usage.prompt_tokens !== usage.prompt_tokens ||

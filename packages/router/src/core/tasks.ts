@@ -38,7 +38,10 @@ export interface Assignment {
   committedAt?: number;
   precommitHash?: string;
   resultHash?: string;
-  partial: string;
+  /** Characters of streamed text received from this replica (frames past the cap are dropped). */
+  partialChars: number;
+  /** This replica's streamed text stopped matching what the client was shown: not forwarded. */
+  partialDiverged?: boolean;
   text?: string;
   finishReason?: string;
   /** What the miner says it used: logged for comparison, never billed (the router counts). */
@@ -93,7 +96,13 @@ export class Task {
   readonly triedMiners = new Set<string>();
   waitingReplicas = 0;
   leadAssignmentId: string | undefined;
-  streamed = "";
+  /**
+   * What streaming clients were shown, as the deltas sent (joined only when read: appending to one
+   * growing string and comparing it on every frame made a long stream quadratic).
+   */
+  private shownChunks: string[] = [];
+  /** Characters in `shownChunks`. */
+  private shownChars = 0;
   /** Tokens of `streamed`, summed per forwarded piece (at least the exact count, nearly always). */
   streamedTokens = 0;
   /** The stream reached max_tokens: nothing more is forwarded live. */
@@ -139,27 +148,53 @@ export class Task {
     }
   }
 
-  /** Append streamed text of an assignment; returns the replica's text so far. */
-  appendPartial(a: Assignment, text: string): string {
-    if (a.partial.length + text.length <= MAX_PARTIAL_CHARS) a.partial += text;
-    return a.partial;
+  /** The text streaming clients were shown so far. */
+  get streamed(): string {
+    if (this.shownChunks.length > 1) this.shownChunks = [this.shownChunks.join("")];
+    return this.shownChunks[0] ?? "";
+  }
+
+  /** Record that streaming clients have now been shown `text` (a prefix of it was shown before). */
+  set streamed(text: string) {
+    this.shownChunks = [text];
+    this.shownChars = text.length;
   }
 
   /**
-   * Forward the part of `text` a streaming client has not seen yet, up to max_tokens: the delta
-   * that reaches the budget is cut and later ones are dropped (the end of the answer, cut the
-   * same way, comes with the final chunk).
+   * Take a token frame of replica `a`. With `forward`, pass on the part of it a streaming client
+   * has not seen yet, up to max_tokens: the delta that reaches the budget is cut and later ones
+   * are dropped (the end of the answer, cut the same way, comes with the final chunk). A replica
+   * that replaces a failed one re-streams from the start: the part already shown is compared,
+   * not sent again. Work is proportional to the frame, never to the text before it.
    */
-  emitUpTo(text: string): void {
-    if (this.streamFull) return;
-    if (text.length <= this.streamed.length || !text.startsWith(this.streamed)) return;
+  appendToken(a: Assignment, text: string, forward: boolean): void {
+    if (a.partialChars + text.length > MAX_PARTIAL_CHARS) return;
+    const at = a.partialChars;
+    a.partialChars += text.length;
+    if (!forward || a.partialDiverged === true || this.streamFull) return;
+    let delta = text;
+    if (at < this.shownChars) {
+      const overlap = Math.min(text.length, this.shownChars - at);
+      if (this.streamed.slice(at, at + overlap) !== text.slice(0, overlap)) {
+        a.partialDiverged = true;
+        return;
+      }
+      delta = text.slice(overlap);
+    } else if (at > this.shownChars) {
+      // Text of this replica the client never saw (it was not forwarded when it came): what
+      // follows cannot be placed after what was shown.
+      a.partialDiverged = true;
+      return;
+    }
+    if (delta.length === 0) return;
     const room = this.input.params.max_tokens - this.streamedTokens;
-    const delta = truncateToTokens(text.slice(this.streamed.length), room);
-    if (delta.cut) this.streamFull = true;
-    if (delta.text.length === 0) return;
-    this.streamed += delta.text;
-    this.streamedTokens += delta.tokens;
-    for (const l of this.listeners) l.onDelta(delta.text);
+    const kept = truncateToTokens(delta, room);
+    if (kept.cut) this.streamFull = true;
+    if (kept.text.length === 0) return;
+    this.shownChunks.push(kept.text);
+    this.shownChars += kept.text.length;
+    this.streamedTokens += kept.tokens;
+    for (const l of this.listeners) l.onDelta(kept.text);
   }
 
   /** Streaming clients currently listening. */

@@ -158,9 +158,16 @@ describe("truncateToTokens", () => {
           maxLength: 60,
         })
         .map((w) => w.join("")),
+      // Long single pieces, cut where their own merge puts the max-th token's end.
+      fc
+        .array(fc.constantFrom("a", "b", "ab", "the", "中", "é", "😀", "q", "0"), {
+          minLength: 30,
+          maxLength: 300,
+        })
+        .map((w) => w.join("")),
     );
     fc.assert(
-      fc.property(text, fc.integer({ min: 0, max: 40 }), (s, max) => {
+      fc.property(text, fc.integer({ min: 0, max: 120 }), (s, max) => {
         const r = truncateToTokens(s, max);
         expect(s.startsWith(r.text)).toBe(true);
         expect(r.tokens).toBe(countTokens(r.text));

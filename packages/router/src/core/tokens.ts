@@ -114,24 +114,44 @@ class CompactBpe {
   truncate(text: string, max: number): { text: string; tokens: number } {
     let total = 0;
     let end = 0;
+    const last: string[] = [];
+    let lastStart = 0;
+    let exact = false;
     for (const m of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
       const piece = m[0];
       const room = max - total;
-      // A token is at most maxTokenBytes bytes, so a longer piece cannot fit: skip counting it
-      // (a single piece can be megabytes) and search only the prefix that could.
-      const n = piece.length > room * this.maxTokenBytes ? room + 1 : this.countPiece(piece);
-      if (n > room) {
-        const head = piece.slice(0, room * this.maxTokenBytes);
-        end = m.index + longestFit(head, room, (x) => this.count(x));
-        break;
+      // Short pieces: the cached count. Long ones merge once, which also finds where the first
+      // `room` tokens end; a token is at most maxTokenBytes bytes, so only that much of a longer
+      // piece (which can be megabytes) is read at all.
+      let head: { tokens: number; chars: number; whole: boolean } | undefined;
+      if (piece.length <= CACHED_PIECE_MAX) {
+        const n = this.countPiece(piece);
+        if (n <= room) head = { tokens: n, chars: piece.length, whole: true };
       }
-      total += n;
-      end = m.index + piece.length;
+      head ??= this.pieceHead(piece.slice(0, room * this.maxTokenBytes + 1), room);
+      if (head.tokens <= room && head.chars === piece.length) {
+        total += head.tokens;
+        end = m.index + piece.length;
+        if (last.push(piece) > 1) lastStart += last.shift()?.length ?? 0;
+        continue;
+      }
+      // Cut inside this piece, after its first `room` tokens.
+      const kept = piece.slice(0, head.chars);
+      if (kept.length > 0 && last.push(kept) > 2) lastStart += last.shift()?.length ?? 0;
+      total += room;
+      end = m.index + kept.length;
+      exact = head.whole;
+      break;
     }
     if (end === text.length) return { text, tokens: total };
     let cut = text.slice(0, end);
+    // The pieces before the last two split as before. If those two split the same way in the
+    // prefix too, its count is known; otherwise (rare) count it, and hold the bound anyway.
+    const again = [...cut.slice(lastStart).matchAll(O200K_TOKEN_SPLIT_REGEX)].map((x) => x[0]);
+    if (exact && again.length === last.length && again.every((x, i) => x === last[i])) {
+      return { text: cut, tokens: total };
+    }
     let tokens = this.count(cut);
-    // Re-splitting the prefix could in principle regroup its last pieces: hold the bound anyway.
     if (tokens > max) {
       cut = cut.slice(
         0,
@@ -158,16 +178,48 @@ class CompactBpe {
     return n;
   }
 
-  /** Byte-pair merge of `buf[0, len)`: the number of tokens it ends as. */
-  private merge(buf: Uint8Array, len: number): number {
-    return len > LINEAR_MERGE_MAX ? this.mergeHeap(buf, len) : this.mergeLinear(buf, len);
+  /**
+   * Byte-pair merge of `buf[0, len)`: the number of tokens it ends as; with `head`, also the byte
+   * offset where its first `head.keep` tokens end.
+   */
+  private merge(buf: Uint8Array, len: number, head?: Head): number {
+    return len > LINEAR_MERGE_MAX
+      ? this.mergeHeap(buf, len, head)
+      : this.mergeLinear(buf, len, head);
+  }
+
+  /**
+   * The tokens of `piece`, and how many of its characters its first `keep` tokens cover (a
+   * partial last character dropped). That head merges into exactly those tokens on its own:
+   * no merge crossed its end, and the merges on either side do not change each other's order.
+   */
+  private pieceHead(
+    piece: string,
+    keep: number,
+  ): { tokens: number; chars: number; whole: boolean } {
+    if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 3);
+    const { written } = this.encoder.encodeInto(piece, this.scratch);
+    const head: Head = { keep, bytes: 0 };
+    const tokens = this.merge(this.scratch, written, head);
+    let chars = 0;
+    let used = 0;
+    while (chars < piece.length) {
+      const c = piece.codePointAt(chars) as number;
+      const w = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+      if (used + w > head.bytes) break;
+      used += w;
+      chars += c < 0x10000 ? 1 : 2;
+    }
+    // `whole`: the head ends on a character boundary, so it is exactly those `keep` tokens.
+    return { tokens, chars, whole: used === head.bytes };
   }
 
   /**
    * The textbook merge: scan for the lowest-ranked pair, merge it, repeat. Quadratic in the
    * piece's length, and the fastest for the short pieces text is mostly made of.
    */
-  mergeLinear(buf: Uint8Array, len: number): number {
+  mergeLinear(buf: Uint8Array, len: number, head?: Head): number {
+    if (head !== undefined) head.bytes = Math.min(head.keep, len);
     if (len <= 1) return len;
     const starts: number[] = [];
     const ranks: number[] = [];
@@ -191,6 +243,7 @@ class CompactBpe {
       ranks[at] = pairRank(at);
       if (at > 0) ranks[at - 1] = pairRank(at - 1);
     }
+    if (head !== undefined) head.bytes = starts[head.keep] ?? len;
     return starts.length - 1;
   }
 
@@ -201,7 +254,8 @@ class CompactBpe {
    * keys are skipped when popped. A single piece can be a megabyte (one run of letters, say), so
    * the linear scan would take minutes on it.
    */
-  mergeHeap(buf: Uint8Array, len: number): number {
+  mergeHeap(buf: Uint8Array, len: number, head?: Head): number {
+    if (head !== undefined) head.bytes = Math.min(head.keep, len);
     if (len <= 1) return len;
     const next = new Int32Array(len);
     const prev = new Int32Array(len);
@@ -267,9 +321,17 @@ class CompactBpe {
       const before = prev[i] as number;
       if (before >= 0) set(before);
     }
+    if (head !== undefined) {
+      let at = 0;
+      for (let k = 0; k < head.keep && at < len; k++) at = next[at] as number;
+      head.bytes = at;
+    }
     return parts;
   }
 }
+
+/** What {@link CompactBpe.pieceHead} asks of a merge: where its first `keep` tokens end. */
+type Head = { keep: number; bytes: number };
 
 /** Pieces up to this many bytes merge by linear scan; longer ones through the heap. */
 const LINEAR_MERGE_MAX = 256;
