@@ -134,3 +134,56 @@ describe("max_tokens bounds what a miner returns", () => {
     expect(usage?.completion_tokens).toBe(5);
   });
 });
+
+describe("a malformed frame about a live assignment ends it", () => {
+  const badUsage = { prompt_tokens: -1, completion_tokens: 1.5 };
+
+  it("alone, the task fails at once (502 task_failed, not a 504 at the timeout)", async () => {
+    t = await startTestRouter({}, 0);
+    const raw = await t.addRaw("held");
+    const r = await answerWith(
+      raw,
+      { prompt: "x", timeout: 20, precommit_timeout: 10 },
+      commitFrames("x", badUsage),
+    );
+    expect(r.status, JSON.stringify(r.body)).toBe(502);
+    expect(r.body).toMatchObject({
+      error: {
+        code: "task_failed",
+        details: {
+          failures: [{ miner_id: raw.id, reason: expect.stringMatching(/^invalid frame/) }],
+        },
+      },
+    });
+    expect(raw.errors.some((e) => e.startsWith("invalid frame"))).toBe(true);
+    expect(raw.cancels).toHaveLength(1);
+  });
+
+  it("another miner gets the task; a broken frame naming someone else's assignment changes nothing", async () => {
+    t = await startTestRouter({}, 0);
+    const raw = await t.addRaw("held");
+    const other = await t.addRaw("held", { text: " honest" });
+    const res = t.post("/api/v1/completions/0", { prompt: "x", timeout: 20 });
+    await waitFor(() => raw.tasks.length + other.tasks.length === 1);
+    const [first, second] = raw.tasks.length === 1 ? [raw, other] : [other, raw];
+    const aid = first.tasks[0]?.assignment_id ?? "";
+    // The idle miner cannot end the other's assignment with a broken frame.
+    second.send({ type: "commit", assignment_id: aid, text: 5, finish_reason: "stop" });
+    await waitFor(() => second.errors.length === 1);
+    expect(t.node.core.miners.get(first.id)?.active.size).toBe(1);
+    first.send({
+      type: "commit",
+      assignment_id: aid,
+      text: "x",
+      finish_reason: "stop",
+      usage: badUsage,
+    });
+    await waitFor(() => second.tasks.length === 1);
+    second.release();
+    const r = completion({ status: (await res).status, body: await (await res).json() });
+    expect(r.miners?.map((m) => m.status)).toEqual([
+      expect.stringMatching(/^failed: invalid frame/),
+      "committed",
+    ]);
+  });
+});

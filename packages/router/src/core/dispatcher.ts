@@ -215,6 +215,13 @@ export class Dispatcher implements MinerEventHandler {
     }
   }
 
+  onMinerInvalidFrame(miner: ConnectedMiner, assignmentId: string, why: string): void {
+    const entry = this.byAssignment.get(assignmentId);
+    // As for valid frames: only the miner holding the assignment can end it.
+    if (entry === undefined || entry.a.minerId !== miner.id) return;
+    this.failAssignment(entry, why);
+  }
+
   onMinerGone(miner: ConnectedMiner): void {
     for (const id of [...miner.active]) {
       const entry = this.byAssignment.get(id);

@@ -41,6 +41,8 @@ export interface MinerEventHandler {
   onMinerMessage(miner: ConnectedMiner, msg: MinerWorkMessage): void;
   onMinerGone(miner: ConnectedMiner, reason: string): void;
   onMinerAvailable(): void;
+  /** A frame naming `assignmentId` failed its schema (a protocol violation, also reported). */
+  onMinerInvalidFrame(miner: ConnectedMiner, assignmentId: string, why: string): void;
 }
 
 /** One socket's protocol state, returned by {@link MinerHub.attach}. */
@@ -105,7 +107,14 @@ export class MinerHub {
         }
         const parsed = MinerMessage.safeParse(read.value);
         if (!parsed.success) {
-          violate(`invalid frame: ${parsed.error.issues[0]?.message ?? "schema"}`);
+          const why = `invalid frame: ${parsed.error.issues[0]?.message ?? "schema"}`;
+          violate(why);
+          // A broken frame about a live assignment (a commit with usage -1, say) will never be
+          // followed by a good one: end the assignment now rather than at the task timeout.
+          const aid = assignmentIdOf(read.value);
+          if (miner !== undefined && aid !== undefined) {
+            this.handler?.onMinerInvalidFrame(miner, aid, why);
+          }
           return;
         }
         const msg = parsed.data;
@@ -272,4 +281,11 @@ export class MinerHub {
       return false;
     }
   }
+}
+
+/** The `assignment_id` a frame names, if it is an object with a string one. */
+function assignmentIdOf(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || !("assignment_id" in value)) return undefined;
+  const id = value.assignment_id;
+  return typeof id === "string" ? id : undefined;
 }
