@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -39,6 +39,32 @@ describe("FsBlobStore", () => {
     await expect(store.get(`urn:blob:v3:mem:0:prompts:${"a".repeat(64)}.txt`)).rejects.toThrow(
       BlobNotFoundError,
     );
+  });
+
+  it("never reads or deletes outside its own folder, e.g. with a bucket of '..'", async () => {
+    const parent = await mkdtemp(join(tmpdir(), "router-blobs-"));
+    dirs.push(parent);
+    const root = join(parent, "data");
+    const store = new FsBlobStore(root);
+    await store.put(3, "own"); // creates root/prompts
+    await store.flush();
+    // Content-addressed names in the parent, in root itself and in a folder the store never writes.
+    const file = `${sha256Hex("secret")}.txt`;
+    await writeFile(join(parent, file), "secret above the data dir");
+    await writeFile(join(root, file), "secret in the data dir");
+    await mkdir(join(root, "other"));
+    await writeFile(join(root, "other", file), "secret in another folder");
+    for (const urn of [
+      `urn:blob:v3:fs:0:..:${file}`,
+      `urn:blob:v2:fs:..:${file}`,
+      `urn:blob:v3:fs:0:.:${file}`,
+      `urn:blob:v2:fs:other:${file}`,
+    ]) {
+      await expect(store.get(urn), urn).rejects.toThrow(BlobNotFoundError);
+      await expect(store.delete(urn), urn).rejects.toThrow(BlobNotFoundError);
+    }
+    expect(await readFile(join(parent, file), "utf8")).toBe("secret above the data dir");
+    expect(await readFile(join(root, "other", file), "utf8")).toBe("secret in another folder");
   });
 });
 

@@ -33,7 +33,11 @@ export class BlobNotFoundError extends Error {
 
 const BUCKET = "prompts";
 // urn:blob:v2:{backend}:{bucket}:{file} · urn:blob:v3:{backend}:{backend_index}:{bucket}:{file}
-const URN_RE = /^urn:blob:v(2|3):([a-z0-9]+):(?:(\d+):)?([a-z0-9.-]+):([0-9a-f]{64}\.txt)$/;
+// A bucket is what a store writes: the fs folder "prompts" or an S3 bucket name (3–63 of
+// [a-z0-9.-], a letter or digit at each end). So never "." or "..": the fs store joins the
+// bucket into a path, and `..:{hash}.txt` read files one level above its root.
+const URN_RE =
+  /^urn:blob:v(2|3):([a-z0-9]+):(?:(\d+):)?([a-z0-9][a-z0-9.-]{1,61}[a-z0-9]):([0-9a-f]{64}\.txt)$/;
 
 /** The URN of a stored file (`bucket` is the fs folder or the S3 bucket). */
 export function makeUrn(
@@ -166,29 +170,32 @@ export class FsBlobStore implements BlobStore {
   }
 
   async get(urn: string): Promise<string> {
-    const { bucket, file } = parseUrn(urn, "fs");
-    if (bucket === BUCKET) {
-      const inMemory = this.pending.get(file)?.content ?? this.recent.get(file);
-      if (inMemory !== undefined) return inMemory;
-    }
+    const file = this.fileOf(urn);
+    const inMemory = this.pending.get(file)?.content ?? this.recent.get(file);
+    if (inMemory !== undefined) return inMemory;
     try {
-      return await readFileCb(join(this.root, bucket, file));
+      return await readFileCb(join(this.root, BUCKET, file));
     } catch {
       throw new BlobNotFoundError(`blob not found: ${urn}`);
     }
   }
 
   async delete(urn: string): Promise<void> {
-    const { bucket, file } = parseUrn(urn, "fs");
-    if (bucket === BUCKET) {
-      this.recent.delete(file);
-      const writing = this.pending.get(file);
-      if (writing !== undefined) {
-        this.pending.delete(file);
-        await writing.done.catch(() => {});
-      }
+    const file = this.fileOf(urn);
+    this.recent.delete(file);
+    const writing = this.pending.get(file);
+    if (writing !== undefined) {
+      this.pending.delete(file);
+      await writing.done.catch(() => {});
     }
-    await unlinkCb(join(this.root, bucket, file));
+    await unlinkCb(join(this.root, BUCKET, file));
+  }
+
+  /** The file of one of this store's URNs: it only ever writes to its one folder. */
+  private fileOf(urn: string): string {
+    const { bucket, file } = parseUrn(urn, "fs");
+    if (bucket !== BUCKET) throw new BlobNotFoundError(`not a blob of this store: ${urn}`);
+    return file;
   }
 
   async sweep(maxAgeMs: number, isLive: (key: string) => boolean): Promise<number> {
