@@ -2,7 +2,12 @@ import type { MinerEvidence } from "@portal/contracts";
 import type { Logger } from "pino";
 import { reachConsensus } from "./consensus.js";
 import { NoMinersAvailableError, TaskFailedError, TaskTimeoutError } from "./errors.js";
-import type { ConnectedMiner, MinerEventHandler, MinerHub } from "./miner-hub.js";
+import {
+  type ConnectedMiner,
+  type MinerEventHandler,
+  type MinerHub,
+  REPLACED,
+} from "./miner-hub.js";
 import type { Session } from "./sessions.js";
 import type { Assignment, Task, TaskStore } from "./tasks.js";
 import { countTokens, sha256Hex, truncateToTokens } from "./tokens.js";
@@ -222,10 +227,15 @@ export class Dispatcher implements MinerEventHandler {
     this.failAssignment(entry, why);
   }
 
-  onMinerGone(miner: ConnectedMiner): void {
+  onMinerGone(miner: ConnectedMiner, reason: string): void {
+    const replaced = reason === REPLACED;
     for (const id of [...miner.active]) {
       const entry = this.byAssignment.get(id);
-      if (entry !== undefined) this.failAssignment(entry, "miner disconnected", false);
+      if (entry === undefined) continue;
+      // A reconnect under the same id (already registered) may take its own tasks again, and
+      // it is no failure of the miner's: not counted against it.
+      if (replaced) entry.task.triedMiners.delete(miner.id);
+      this.failAssignment(entry, replaced ? REPLACED : "miner disconnected", false, !replaced);
     }
     // Waiting tasks whose last eligible miner just left cannot be helped any more.
     for (const [task, session] of [...this.waiting]) {
@@ -322,7 +332,7 @@ export class Dispatcher implements MinerEventHandler {
     this.hub.get(a.minerId)?.active.delete(a.id);
   }
 
-  private failAssignment(entry: Entry, reason: string, notifyMiner = true): void {
+  private failAssignment(entry: Entry, reason: string, notifyMiner = true, counts = true): void {
     const { task, session, a } = entry;
     if (!LIVE.has(a.status)) return;
     a.status = "failed";
@@ -330,7 +340,7 @@ export class Dispatcher implements MinerEventHandler {
     this.release(entry);
     const miner = this.hub.get(a.minerId);
     if (miner !== undefined) {
-      miner.stats.failed += 1;
+      if (counts) miner.stats.failed += 1;
       if (notifyMiner) this.hub.send(miner, { type: "cancel", assignment_id: a.id, reason });
     }
     this.logger.warn(

@@ -4,6 +4,9 @@ import { MinerMessage, PROTOCOL_VERSION, type RouterMessage } from "../protocol.
 import type { BlobStore } from "./blob-store.js";
 import type { Session } from "./sessions.js";
 
+/** Why a miner's connection went when a new one said hello under its id. */
+export const REPLACED = "replaced by a new connection";
+
 /** The transport a miner connection runs over (a `ws` socket in production). */
 export interface MinerSocket {
   send(data: string): void;
@@ -118,6 +121,8 @@ export class MinerHub {
           return;
         }
         const msg = parsed.data;
+        // A replaced connection's last frames are not the new connection's (same id) to act on.
+        if (miner !== undefined && this.miners.get(miner.id) !== miner) return;
         if (miner !== undefined) miner.lastSeenAt = Date.now();
         if (msg.type === "hello") {
           if (miner !== undefined) return violate("duplicate hello");
@@ -217,11 +222,6 @@ export class MinerHub {
 
   private register(socket: MinerSocket, hello: Extract<MinerMessage, { type: "hello" }>) {
     const previous = this.miners.get(hello.miner_id);
-    if (previous !== undefined) {
-      // A reconnect under the same id replaces the old connection (it may not have noticed yet).
-      this.drop(previous, "replaced by a new connection");
-      previous.socket.close(4000, "replaced");
-    }
     let stats = this.stats.get(hello.miner_id);
     if (stats === undefined) {
       stats = { assigned: 0, completed: 0, failed: 0, latencyTotalMs: 0, lastLatencyMs: null };
@@ -252,6 +252,16 @@ export class MinerHub {
       { miner: miner.id, engine: miner.engine, models: miner.models, capacity: miner.capacity },
       "miner connected",
     );
+    if (previous !== undefined) {
+      // A reconnect under the same id replaces the old connection (it may not have noticed yet).
+      // The new one is registered and welcomed first, so the old one's running tasks can be
+      // reassigned to it at once (or to any other miner): a miner that reconnects fast loses the
+      // work in flight, not the tasks. Its old assignments are not carried over as they are: a
+      // new process under the id may know nothing of them and would hold them until a timeout.
+      this.opts.logger.info({ miner: previous.id, reason: REPLACED }, "miner dropped");
+      this.handler?.onMinerGone(previous, REPLACED);
+      previous.socket.close(4000, "replaced");
+    }
     this.handler?.onMinerAvailable();
     return miner;
   }
