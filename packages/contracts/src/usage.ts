@@ -48,3 +48,40 @@ export const UsageReport = z
   })
   .meta({ id: "UsageReport" });
 export type UsageReport = z.infer<typeof UsageReport>;
+
+/**
+ * `data` of GET /v1/requests/{request_id}: what the gateway recorded about one of the caller's
+ * org's requests (its request log line, and its usage when it reached a router). Records are
+ * written in batches, so a request shows up a second or two after its answer.
+ */
+export const RequestRecord = z
+  .object({
+    object: z.literal("request"),
+    request_id: z.string(),
+    created_at: z.string().describe("When the record was written (ISO 8601)"),
+    route: z.string(),
+    model: z.string().nullable(),
+    router_pool: z.string().nullable(),
+    api_key_id: z.string().nullable(),
+    /** From the request log (kept REQUEST_LOG_RETENTION_DAYS); null once that has expired. */
+    http_status: z.int().nullable(),
+    status: z.enum(["ok", "failed", "cancelled"]),
+    error_code: z.string().nullable(),
+    stream: z.boolean().nullable(),
+    /** Null when the request never reached a router (refused, or its usage not yet written). */
+    usage: z
+      .object({
+        prompt_tokens: z.int(),
+        completion_tokens: z.int(),
+        total_tokens: z.int(),
+        cost: Money,
+      })
+      .nullable(),
+    timing: z.object({
+      latency_ms: z.int().nullable(),
+      upstream_ms: z.int().nullable(),
+      overhead_ms: z.int().nullable(),
+    }),
+  })
+  .meta({ id: "RequestRecord" });
+export type RequestRecord = z.infer<typeof RequestRecord>;

@@ -14,6 +14,7 @@ import {
   OpenAIChatCompletionRequest,
   OpenAIErrorResponse,
   okEnvelopeSchema,
+  RequestRecord,
   UsageReport,
 } from "@portal/contracts";
 import { z } from "zod";
@@ -259,6 +260,35 @@ export function registerV1Paths(app: OpenAPIHono): void {
         },
       },
       ...failureResponses(AUTH_FAILURES),
+    },
+  });
+
+  registry.registerPath({
+    method: "get",
+    path: "/v1/requests/{request_id}",
+    summary: "One of your requests as recorded: status, tokens, cost, timings",
+    description:
+      "Look a request up by the id its answer carried (`request_id`, `X-Request-Id`): any key " +
+      "of the org may read the org's requests. Records are written in batches, so a request " +
+      "appears a second or two after its answer; the HTTP status and overhead come from the " +
+      "request log, kept `REQUEST_LOG_RETENTION_DAYS` days. A stream's or a cancelled request's " +
+      "final cost can be read here.",
+    tags: ["Public"],
+    security: [{ apiKey: [] }],
+    request: {
+      params: z.object({ request_id: z.string().describe("A request id, `req_…`") }),
+    },
+    responses: {
+      200: {
+        description: "The request's record (Portal envelope)",
+        headers: RATE_HEADERS,
+        content: {
+          "application/json": {
+            schema: okEnvelopeSchema(RequestRecord).meta({ id: "RequestRecordEnvelope" }),
+          },
+        },
+      },
+      ...failureResponses([...AUTH_FAILURES, "invalid_request", "not_found"]),
     },
   });
 

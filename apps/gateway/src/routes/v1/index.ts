@@ -5,6 +5,7 @@ import { chatCompletionsRoute } from "./chat/post.js";
 import { completionsRoute } from "./completions/post.js";
 import { messagesRoute } from "./messages/post.js";
 import { listModelsRoute } from "./models/get.js";
+import { requestsRoute } from "./requests/get.js";
 import { usageRoute } from "./usage/get.js";
 
 /** The customer API under /v1: every route needs an API key. */
@@ -14,4 +15,5 @@ export const v1Routes = new Hono<AppEnv>()
   .route("/completions", completionsRoute)
   .route("/chat/completions", chatCompletionsRoute)
   .route("/messages", messagesRoute)
-  .route("/usage", usageRoute);
+  .route("/usage", usageRoute)
+  .route("/requests", requestsRoute);
