@@ -1,11 +1,8 @@
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { portBlock } from "../../gateway/src/testing/private-services.js";
+import { chromiumPresent, type RunningProduct, repoRoot, startProduct } from "./product.js";
 
 /**
  * The web app in real Chromium against the real product (`npm start`'s gateway with embedded
@@ -13,91 +10,28 @@ import { portBlock } from "../../gateway/src/testing/private-services.js";
  * drains a target and disables the org. Screenshots of the main pages go to docs/screenshots/.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 const shots = path.join(repoRoot, "docs", "screenshots");
-const haveChromium = existsSync(CHROMIUM);
-
-if (!haveChromium) {
-  if (process.env.CI === "true") {
-    throw new Error(`CI=true but Chromium is missing at ${CHROMIUM}: browser tests cannot run`);
-  }
-  console.warn(
-    `\n!!! Chromium not found at ${CHROMIUM}: SKIPPING the portal browser tests. ` +
-      "Install it (apt-get install -y chromium) or set CHROMIUM_PATH.\n",
-  );
-}
+const haveChromium = chromiumPresent("portal browser tests");
 
 const OPERATOR_EMAIL = "operator@portal.test";
 const OPERATOR_PASSWORD = "operator-password-e2e";
-const dataDir = mkdtempSync(path.join(tmpdir(), "portal-browser-"));
-let proc: ChildProcessWithoutNullStreams | undefined;
+let product: RunningProduct | undefined;
 let base = "";
 let browser: Browser | undefined;
 
-async function startProduct(): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.DATABASE_URL; // the embedded default, as `npm start` runs it
-  delete env.REDIS_URL;
-  Object.assign(env, {
-    PORT: "0",
-    PORTAL_DATA_DIR: dataDir,
-    PORTAL_BOOTSTRAP_EMAIL: OPERATOR_EMAIL,
-    PORTAL_BOOTSTRAP_PASSWORD: OPERATOR_PASSWORD,
-    EMBEDDED_ROUTER_BASE_PORT: String(portBlock()),
-    DEMO_TOKEN_DELAY_MS: "0",
-    USAGE_FLUSH_INTERVAL_MS: "100",
-    LOG_LEVEL: "warn",
-  });
-  const child = spawn(process.execPath, ["--import", "tsx", "apps/gateway/src/main.ts"], {
-    cwd: repoRoot,
-    env,
-  });
-  proc = child;
-  let out = "";
-  child.stderr.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const banner = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 90 s:\n${out}`)), 90_000);
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (/Try it:[\s\S]*curl/.test(out)) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`gateway exited ${code}:\n${out}`)));
-  });
-  const match = /listening on (http:\/\/\S+)/.exec(banner);
-  if (!match?.[1]) throw new Error(`no URL in banner:\n${banner}`);
-  return match[1];
-}
-
 beforeAll(async () => {
   if (!haveChromium) return;
-  // What `npm start` does first: build the web app if it is missing or stale.
-  const built = spawnSync(process.execPath, ["apps/portal/scripts/ensure-built.mjs"], {
-    cwd: repoRoot,
-    stdio: "inherit",
-  });
-  if (built.status !== 0) throw new Error("building the portal web app failed");
   mkdirSync(shots, { recursive: true });
-  base = await startProduct();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  product = await startProduct({
+    operatorEmail: OPERATOR_EMAIL,
+    operatorPassword: OPERATOR_PASSWORD,
+    env: { USAGE_FLUSH_INTERVAL_MS: "100" },
   });
+  ({ base, browser } = product);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((resolve) => proc?.on("exit", resolve));
-    proc.kill("SIGINT");
-    await exited;
-  }
-  rmSync(dataDir, { recursive: true, force: true });
+  await product?.stop();
 });
 
 async function newPage(): Promise<{ context: BrowserContext; page: Page }> {

@@ -1,100 +1,32 @@
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { MembershipView, MeResponse } from "@portal/contracts";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { portBlock } from "../../gateway/src/testing/private-services.js";
+import { chromiumPresent, type RunningProduct, startProduct } from "./product.js";
 
 /**
  * A signed-in user who belongs to no organization (they left their only one), in real Chromium
  * against the real product: the app shows a get-started screen and Profile instead of a dead end;
  * they change their password, create an org or accept an invitation, and land in that org.
- * Started like browser.e2e.test.ts (`npm start`'s gateway, the built web app).
+ * Started like browser.e2e.test.ts (`npm start`'s gateway, the built web app: product.ts).
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
-const haveChromium = existsSync(CHROMIUM);
-
-if (!haveChromium) {
-  if (process.env.CI === "true") {
-    throw new Error(`CI=true but Chromium is missing at ${CHROMIUM}: browser tests cannot run`);
-  }
-  console.warn(
-    `\n!!! Chromium not found at ${CHROMIUM}: SKIPPING the no-organization browser tests. ` +
-      "Install it (apt-get install -y chromium) or set CHROMIUM_PATH.\n",
-  );
-}
-
+const haveChromium = chromiumPresent("no-organization browser tests");
 const PASSWORD = "no-org-test-password";
-const dataDir = mkdtempSync(path.join(tmpdir(), "portal-no-org-"));
-let proc: ChildProcessWithoutNullStreams | undefined;
+let product: RunningProduct | undefined;
 let base = "";
 let browser: Browser | undefined;
 
-async function startProduct(): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.DATABASE_URL; // the embedded default, as `npm start` runs it
-  delete env.REDIS_URL;
-  Object.assign(env, {
-    PORT: "0",
-    PORTAL_DATA_DIR: dataDir,
-    PORTAL_BOOTSTRAP_EMAIL: "operator@portal.test",
-    PORTAL_BOOTSTRAP_PASSWORD: "operator-password-e2e",
-    EMBEDDED_ROUTER_BASE_PORT: String(portBlock()),
-    DEMO_TOKEN_DELAY_MS: "0",
-    LOG_LEVEL: "warn",
-  });
-  const child = spawn(process.execPath, ["--import", "tsx", "apps/gateway/src/main.ts"], {
-    cwd: repoRoot,
-    env,
-  });
-  proc = child;
-  let out = "";
-  child.stderr.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const banner = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 90 s:\n${out}`)), 90_000);
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (/Try it:[\s\S]*curl/.test(out)) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`gateway exited ${code}:\n${out}`)));
-  });
-  const match = /listening on (http:\/\/\S+)/.exec(banner);
-  if (!match?.[1]) throw new Error(`no URL in banner:\n${banner}`);
-  return match[1];
-}
-
 beforeAll(async () => {
   if (!haveChromium) return;
-  const built = spawnSync(process.execPath, ["apps/portal/scripts/ensure-built.mjs"], {
-    cwd: repoRoot,
-    stdio: "inherit",
+  product = await startProduct({
+    operatorEmail: "operator@portal.test",
+    operatorPassword: "operator-password-e2e",
   });
-  if (built.status !== 0) throw new Error("building the portal web app failed");
-  base = await startProduct();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  ({ base, browser } = product);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((resolve) => proc?.on("exit", resolve));
-    proc.kill("SIGINT");
-    await exited;
-  }
-  rmSync(dataDir, { recursive: true, force: true });
+  await product?.stop();
 });
 
 /** A browser context signed up through the JSON API (its cookie is the page's cookie too). */
