@@ -206,6 +206,7 @@ export class Dispatcher implements MinerEventHandler {
         if (msg.usage !== undefined) a.usage = msg.usage;
         this.release(entry);
         miner.stats.completed += 1;
+        miner.stats.failStreak = 0;
         const latency = a.committedAt - a.assignedAt;
         miner.stats.latencyTotalMs += latency;
         miner.stats.lastLatencyMs = latency;
@@ -340,7 +341,10 @@ export class Dispatcher implements MinerEventHandler {
     this.release(entry);
     const miner = this.hub.get(a.minerId);
     if (miner !== undefined) {
-      if (counts) miner.stats.failed += 1;
+      if (counts) {
+        miner.stats.failed += 1;
+        miner.stats.failStreak += 1;
+      }
       if (notifyMiner) this.hub.send(miner, { type: "cancel", assignment_id: a.id, reason });
     }
     this.logger.warn(
@@ -397,6 +401,12 @@ export class Dispatcher implements MinerEventHandler {
     if (task.assignments.some((x) => x.status === "committed")) {
       this.finalize(task);
       return;
+    }
+    // Miners still holding the task at its deadline (precommitted, never committed) count as
+    // failing for selection, as a precommit timeout does.
+    for (const a of task.assignments) {
+      const miner = LIVE.has(a.status) ? this.hub.get(a.minerId) : undefined;
+      if (miner !== undefined) miner.stats.failStreak += 1;
     }
     this.finish(
       task,

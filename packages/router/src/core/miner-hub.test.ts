@@ -62,3 +62,61 @@ describe("a miner reconnecting under its id", () => {
     expect(done.choices[0]?.text).toBe(" from the new socket");
   });
 });
+
+describe("choosing miners", () => {
+  async function completion(body: Record<string, unknown>) {
+    const res = await t?.post("/api/v1/completions/0", body);
+    if (res === undefined) throw new Error("no router");
+    const json = await res.json();
+    return { status: res.status, body: json };
+  }
+
+  it("a miner claiming a huge capacity that never answers loses the work to one that does", async () => {
+    t = await startTestRouter({}, 0);
+    const liar = await t.addRaw("no-precommit", { capacity: 1024 });
+    const honest = await t.addRaw("honest", { capacity: 2 });
+    // The first task goes to the liar (nothing known yet), misses its precommit and moves on.
+    const first = await completion({ prompt: "q0", precommit_timeout: 1, timeout: 10 });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(liar.tasks).toHaveLength(1);
+    // From then on the miner that answers gets every task it has room for.
+    for (let i = 1; i <= 4; i++) {
+      const r = await completion({ prompt: `q${i}`, precommit_timeout: 1, timeout: 10 });
+      const done = RouterCompletionResponse.parse(r.body);
+      expect(done.miners?.map((m) => m.miner_id)).toEqual([honest.id]);
+    }
+    expect(liar.tasks).toHaveLength(1);
+    expect(t.node.core.miners.get(liar.id)?.stats.failStreak).toBe(1);
+  });
+
+  it("a task timeout counts against the miner that held it", async () => {
+    t = await startTestRouter({}, 0);
+    const stuck = await t.addRaw("no-commit", { capacity: 64 });
+    const timedOut = await completion({ prompt: "hang", timeout: 1.5, precommit_timeout: 1 });
+    expect(timedOut.status).toBe(504);
+    const honest = await t.addRaw("honest");
+    await completion({ prompt: "warm" });
+    // The honest miner was used last, so load and recency alone would pick the stuck one first.
+    const hub = t.node.core.miners;
+    expect(hub.get(stuck.id)?.stats.failStreak).toBe(1);
+    const order = hub.pick(t.node.core.sessions.get(0), 2).map((m) => m.id);
+    expect(order).toEqual([honest.id, stuck.id]);
+  });
+
+  it("a deprioritised miner still serves when no other can, and one commit clears its record", async () => {
+    t = await startTestRouter({}, 0);
+    const slow = await t.addRaw("held");
+    const other = await t.addRaw("honest");
+    const first = await completion({ prompt: "a", precommit_timeout: 1, timeout: 10 });
+    expect(first.status).toBe(200);
+    const stats = t.node.core.miners.get(slow.id)?.stats;
+    expect(stats?.failStreak).toBe(1);
+    other.close();
+    await waitFor(() => t?.node.core.miners.get(other.id) === undefined);
+    const res = completion({ prompt: "b", timeout: 10 });
+    await waitFor(() => slow.tasks.length === 2);
+    slow.release(true); // the first task's assignment is long gone; the second one commits
+    expect((await res).status).toBe(200);
+    expect(stats?.failStreak).toBe(0);
+  });
+});

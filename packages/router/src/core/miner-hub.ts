@@ -20,7 +20,12 @@ export interface MinerStats {
   failed: number;
   latencyTotalMs: number;
   lastLatencyMs: number | null;
+  /** Assignments failed or timed out since the last commit: how far `pick` ranks it down. */
+  failStreak: number;
 }
+
+/** Past this many failures in a row a miner ranks as the worst: bounded, and one commit resets it. */
+const FAIL_STREAK_CAP = 3;
 
 /** A miner that said hello. */
 export interface ConnectedMiner {
@@ -189,12 +194,19 @@ export class MinerHub {
     return out;
   }
 
-  /** Up to `count` eligible miners with free capacity, least loaded and least recently used first. */
+  /**
+   * Up to `count` eligible miners with free capacity: fewest recent failures first, then least
+   * loaded and least recently used. Load is relative to the capacity a miner claims, so a miner
+   * claiming 1024 slots and never answering would otherwise take nearly every task; once its
+   * assignments fail or time out it only gets what miners that answer cannot take.
+   */
   pick(session: Session, count: number, exclude?: ReadonlySet<string>): ConnectedMiner[] {
+    const streak = (m: ConnectedMiner) => Math.min(m.stats.failStreak, FAIL_STREAK_CAP);
     return this.eligible(session, exclude)
       .filter((m) => m.active.size < m.capacity)
       .sort(
         (a, b) =>
+          streak(a) - streak(b) ||
           a.active.size / a.capacity - b.active.size / b.capacity ||
           a.lastAssignedAt - b.lastAssignedAt,
       )
@@ -224,7 +236,14 @@ export class MinerHub {
     const previous = this.miners.get(hello.miner_id);
     let stats = this.stats.get(hello.miner_id);
     if (stats === undefined) {
-      stats = { assigned: 0, completed: 0, failed: 0, latencyTotalMs: 0, lastLatencyMs: null };
+      stats = {
+        assigned: 0,
+        completed: 0,
+        failed: 0,
+        latencyTotalMs: 0,
+        lastLatencyMs: null,
+        failStreak: 0,
+      };
       this.stats.set(hello.miner_id, stats);
     }
     const now = Date.now();
