@@ -187,3 +187,34 @@ describe("a malformed frame about a live assignment ends it", () => {
     ]);
   });
 });
+
+describe("streamed text and the commit", () => {
+  it("token frames after a precommit are not forwarded; the committed text follows", async () => {
+    t = await startTestRouter({}, 0);
+    const raw = await t.addRaw("held");
+    const res = await answerRaw(raw, { prompt: "x", stream: true }, (aid) => [
+      { type: "token", assignment_id: aid, text: " fine" },
+      { type: "precommit", assignment_id: aid, hash: sha256Hex(" fine words") },
+      { type: "token", assignment_id: aid, text: " EVIL TEXT" },
+      { type: "commit", assignment_id: aid, text: " fine words", finish_reason: "stop" },
+    ]);
+    const { texts, finish } = await chunks(res);
+    expect(texts).toEqual([" fine", " words"]);
+    expect(finish).toBe("stop");
+  });
+
+  it("a commit that differs from what was streamed is an error saying so, not a reassignment", async () => {
+    t = await startTestRouter({}, 0);
+    const raw = await t.addRaw("held");
+    const res = await answerRaw(raw, { prompt: "x", stream: true }, (aid) => [
+      { type: "token", assignment_id: aid, text: "EVIL TEXT" },
+      ...commitFrames(" the real answer")(aid),
+    ]);
+    const events = await readSse(res);
+    expect(events.at(-1)).toBe("[DONE]");
+    const last = JSON.parse(events.at(-2) ?? "{}") as { error?: { message?: string } };
+    expect(last).toMatchObject({ error: { code: "task_failed" } });
+    expect(last.error?.message).toMatch(/committed answer differs from the text it streamed/);
+    expect(last.error?.message).not.toMatch(/reassigned/);
+  });
+});

@@ -173,10 +173,15 @@ export class Dispatcher implements MinerEventHandler {
         }
         return;
       case "token":
+        // Once a miner has precommitted, its text is fixed: the rest reaches the client from the
+        // commit, which is checked against that hash. Later token frames are never forwarded.
         task.appendToken(
           a,
           msg.text,
-          task.input.stream && task.input.replicas === 1 && task.leadAssignmentId === a.id,
+          task.input.stream &&
+            task.input.replicas === 1 &&
+            task.leadAssignmentId === a.id &&
+            a.status !== "precommitted",
         );
         return;
       case "precommit":

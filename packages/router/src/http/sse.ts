@@ -56,12 +56,17 @@ export function streamTask(core: RouterCore, task: Task): Response {
             t.streamed = full;
             send(`data: ${JSON.stringify(chunk(rest, t.result.finishReason, true))}\n\n`);
           } else if (t.result !== undefined) {
-            // The miner that streamed failed mid-way and its replacement wrote something else:
-            // streamed text cannot be retracted, so say so. The task's result is kept, and a
-            // retry with the same client_reference returns it without running the task again.
+            // What was streamed is not how the result begins: either the miner that streamed
+            // failed mid-way and its replacement wrote something else, or the miner committed
+            // other text than it streamed. Streamed text cannot be retracted, so say which. The
+            // task's result is kept, and a retry with the same client_reference returns it
+            // without running the task again.
+            const reassigned = t.assignments.some((a) => a.status === "failed");
             const err = new RouterApiError(
               "task_failed",
-              "the streaming miner failed mid-answer and the reassigned result differs; retry with the same client_reference for the full result",
+              reassigned
+                ? "the streaming miner failed mid-answer and the reassigned result differs; retry with the same client_reference for the full result"
+                : "the miner's committed answer differs from the text it streamed; retry with the same client_reference for the committed result",
               { session_id: t.input.sessionId, task_id: t.id },
             );
             send(`data: ${JSON.stringify(errorBody(err))}\n\n`);
