@@ -2,10 +2,13 @@
 import { Redis } from "ioredis";
 
 /** The completion request of every bench round (path, body, headers). */
+/** What every bench request asks (the fixture reports its real token count). */
+export const BENCH_PROMPT = "Benchmark prompt.";
+
 export function requestOf(key: string, alias: string) {
   return {
     path: "/v1/completions",
-    body: JSON.stringify({ model: alias, prompt: "Benchmark prompt.", max_tokens: 16 }),
+    body: JSON.stringify({ model: alias, prompt: BENCH_PROMPT, max_tokens: 16 }),
     headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
   };
 }

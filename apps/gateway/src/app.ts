@@ -1,7 +1,7 @@
 import { fastBodyLimit } from "@portal/router/body-limit";
 import { Hono } from "hono";
-import { cors } from "hono/cors";
 import { ApiError, refuseEncodedBody } from "./errors.js";
+import { apiCors } from "./middleware/api-cors.js";
 import { onError, renderError } from "./middleware/error-handler.js";
 import { recordMetrics } from "./middleware/metrics.js";
 import { requestContext } from "./middleware/request-context.js";
@@ -23,28 +23,9 @@ export function createApp(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext(services));
   app.use("*", recordMetrics);
-  // The customer API may be called from a browser (the vendors' SDKs allow it): any origin, no
-  // credentials (API keys travel in headers, never cookies), the SDKs' own request headers
-  // reflected, ours exposed. The console APIs (/portal, /admin: cookie sessions) get none of it.
-  app.use(
-    "/v1/*",
-    cors({
-      origin: "*",
-      allowMethods: ["GET", "POST", "OPTIONS"],
-      exposeHeaders: [
-        "X-Request-Id",
-        "request-id",
-        "X-Portal-Overhead-Ms",
-        "X-RateLimit-Limit",
-        "X-RateLimit-Remaining",
-        "X-RateLimit-Reset",
-        "Retry-After",
-        "Idempotent-Replayed",
-        "x-should-retry",
-      ],
-      maxAge: 600,
-    }),
-  );
+  // The customer API may be called from a browser (any origin, no credentials); the console
+  // APIs (/portal, /admin: cookie sessions) get no CORS at all.
+  app.use("/v1/*", apiCors);
   app.use("/v1/*", requestLog);
   app.use(
     "/v1/*",

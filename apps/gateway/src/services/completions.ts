@@ -455,7 +455,15 @@ function recordUsage(
   return services.usage.append({ event, chargeMicros: args.chargeMicros });
 }
 
-/** A router reported more tokens than the request could use: billed at the bound, and logged. */
+/** Per target: when its over-reporting was last logged, and how many since. */
+const overReports = new Map<string, { loggedAt: number; since: number }>();
+const OVER_REPORT_LOG_MS = 60_000;
+
+/**
+ * A router reported more tokens than the request could use: billed at the bound, and logged, at
+ * most once a minute per target (a misbehaving router does it on every request; one line a
+ * minute with the count says so without flooding the log).
+ */
 export function warnOverReported(
   services: Services,
   ctx: CompletionContext,
@@ -463,8 +471,22 @@ export function warnOverReported(
   reported: { prompt_tokens: number; completion_tokens: number },
   billed: { prompt_tokens: number; completion_tokens: number },
 ): void {
+  const now = Date.now();
+  const seen = overReports.get(target.id);
+  if (seen && now - seen.loggedAt < OVER_REPORT_LOG_MS) {
+    seen.since++;
+    return;
+  }
+  if (overReports.size >= 1024) overReports.clear();
+  overReports.set(target.id, { loggedAt: now, since: 0 });
   services.logger.warn(
-    { requestId: ctx.requestId, targetId: target.id, reported, billed },
+    {
+      requestId: ctx.requestId,
+      targetId: target.id,
+      reported,
+      billed,
+      sinceLastLog: seen?.since ?? 0,
+    },
     "router reported more tokens than the request could use; billed at the bound",
   );
 }

@@ -48,6 +48,24 @@ describe("CORS on the customer API", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
+    // Streams too.
+    const stream = await gw.app.request("/v1/completions", {
+      method: "POST",
+      headers: {
+        origin: ORIGIN,
+        authorization: `Bearer ${t.key}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ model: t.alias, prompt: "hi", max_tokens: 4, stream: true }),
+    });
+    expect(stream.headers.get("content-type")).toContain("text/event-stream");
+    expect(stream.headers.get("access-control-allow-origin")).toBe("*");
+    await stream.text();
+    // A server-to-server call (no Origin) gets none of it.
+    const plain = await gw.app.request("/v1/models", {
+      headers: { authorization: `Bearer ${t.key}` },
+    });
+    expect(plain.headers.get("access-control-allow-origin")).toBeNull();
     // Refusals too (a browser client must see why).
     const refused = await gw.app.request("/v1/models", { headers: { origin: ORIGIN } });
     expect(refused.status).toBe(401);
