@@ -129,6 +129,7 @@ export class RouterClient {
       // The router refused before creating a task (no miner free): another router may take it.
       throw new TargetUnavailableError(target.id, `router answered 503: ${text.slice(0, 200)}`);
     }
+    if (refusedOurKey(res.statusCode)) throw keyRefused(target, res.statusCode, text);
     const json = safeJson(text);
     if (res.statusCode === 504) throw routerTimedOut(body, timeoutMs);
     if (res.statusCode !== 200) {
@@ -202,6 +203,11 @@ export class RouterClient {
       const text = await readCapped(res.body, MAX_RESPONSE_BYTES).catch(() => "");
       if (res.statusCode === 503)
         throw new TargetUnavailableError(target.id, `router answered 503: ${text.slice(0, 200)}`);
+      if (refusedOurKey(res.statusCode)) {
+        const error = keyRefused(target, res.statusCode, text);
+        this.onOutcome(target.id, false, error.message);
+        throw error;
+      }
       if (res.statusCode === 504) throw routerTimedOut(body, timeoutMs);
       const parsed = RouterErrorBody.safeParse(safeJson(text));
       throw new UpstreamFailedError("The router failed to stream the completion.", {
@@ -316,6 +322,24 @@ async function* relayEvents(
   if (!clientSignal.aborted) {
     throw new UpstreamFailedError("The router's stream ended without completing.", {});
   }
+}
+
+/** The router refused the target's key (401/403): it did no work, so another router may. */
+function refusedOurKey(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
+/**
+ * A router that refuses our key (a rotated or mistyped router key) refused before doing any
+ * work: like a 503, the request fails over to the next target, and if every target refuses it
+ * is `pool_unavailable` with its limits given back. Unlike a 503 the target is sick (every
+ * request will be refused), so it counts against its circuit breaker.
+ */
+function keyRefused(target: TargetInfo, status: number, text: string): TargetUnavailableError {
+  return new TargetUnavailableError(
+    target.id,
+    `router refused the target's key (${status}): ${text.slice(0, 200)}`,
+  );
 }
 
 function classifyTransportError(err: unknown, target: TargetInfo, timeoutMs: number): Error {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closedPortUrl, startFakeRouter } from "../../../testing/fake-router.js";
+import { closedPortUrl, routerAnswer, startFakeRouter } from "../../../testing/fake-router.js";
 import {
   createTenant,
   createTestGateway,
@@ -82,6 +82,49 @@ describe.each(modes)("a request no router accepted is uncounted ($name)", ({ red
     const u = await usageOf(gw, t);
     expect(used(u)).toMatchObject({ key_requests_per_minute: 0, key_concurrency: 0 });
     expect(u.balance).toMatchObject({ available: "1.000000", reserved: "0.000000" });
+  });
+
+  it("a router refusing the target's key (401) is failed over, and uncounted when all do", async () => {
+    // A router that checks its key, as a real one does: a rotated key on one target.
+    const keyed = await startFakeRouter((req, _body, res) => {
+      if (req.headers.authorization !== "Bearer right-key") {
+        res.writeHead(401, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { code: "unauthorized", message: "bad key" } }));
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(routerAnswer()));
+    });
+    try {
+      const mixed = await createTenant(gw, {
+        targets: [
+          { url: keyed.url, routerKey: "rotated-wrong" },
+          { url: keyed.url, sessionId: 1, routerKey: "right-key" },
+        ],
+      });
+      for (let i = 0; i < 4; i++) {
+        const res = await postJson(
+          gw,
+          "/v1/completions",
+          { model: mixed.alias, prompt: "hi" },
+          mixed.key,
+        );
+        expect(res.status, await res.clone().text()).toBe(200);
+      }
+      const wrong = await createTenant(gw, {
+        targets: [{ url: keyed.url, routerKey: "rotated-wrong" }],
+        planLimits: { requestsPerMinuteKey: 2, weeklyRequestAllowance: 2 },
+      });
+      for (const [path, body] of attempts(wrong.alias)) {
+        const res = await postJson(gw, path, body, wrong.key);
+        expect(res.status, `${path} ${await res.clone().text()}`).toBe(503);
+      }
+      const u = await usageOf(gw, wrong);
+      expect(used(u)).toMatchObject({ key_requests_per_minute: 0 });
+      expect(u.weekly_allowance?.used).toBe(0);
+    } finally {
+      await keyed.close();
+    }
   });
 
   it("a router that took the request and failed still counts (the work may have run)", async () => {
