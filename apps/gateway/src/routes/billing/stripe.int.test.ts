@@ -240,9 +240,77 @@ describe("Stripe webhook", () => {
     // A genuine signature captured 10 minutes ago and replayed: outside the 5-minute tolerance.
     const stale = signed(payload, { timestamp: Math.floor(Date.now() / 1000) - 600 });
     expect((await postWebhook(gw, payload, stale)).status).toBe(400);
+    // And one dated in the future: the window holds both ways.
+    const ahead = signed(payload, { timestamp: Math.floor(Date.now() / 1000) + 4_000 });
+    expect((await postWebhook(gw, payload, ahead)).status).toBe(400);
     expect(await ledgerOf(s.orgId)).toEqual([]);
     const unconfigured = await postWebhook(bare, payload, signed(payload));
     expect(await expectJson(unconfigured, 404)).toMatchObject({ error: { code: "not_found" } });
+  });
+
+  it("acknowledges signed events it cannot bill on without applying them (never a 500)", async () => {
+    const s = await prepaidOwner();
+    const event = (type: string, object: unknown) =>
+      JSON.stringify({
+        id: `evt_${newId("req").slice(4)}`,
+        object: "event",
+        type,
+        data: { object },
+      });
+    const payloads = [
+      // Absurd amounts (one overflowed the ledger's bigint), a missing object, ids that are not
+      // Stripe ids (they were booked as "undefined" and "[object Object]").
+      checkoutEvent(s.orgId, `cs_${newId("req").slice(4)}`, 1e15),
+      event("checkout.session.completed", null),
+      event("charge.refunded", null),
+      event("charge.refunded", {
+        currency: "usd",
+        amount_refunded: 100,
+        metadata: { org_id: s.orgId },
+      }),
+      event("charge.refunded", {
+        id: { nested: true },
+        currency: "usd",
+        amount_refunded: 100,
+        metadata: { org_id: s.orgId },
+      }),
+    ];
+    for (const p of payloads) {
+      const res = await postWebhook(gw, p, signed(p));
+      expect(await expectJson(res, 200), p).toMatchObject({ received: true, applied: false });
+    }
+    expect(await ledgerOf(s.orgId)).toEqual([]);
+  });
+
+  it("keeps each charge's refunds apart, whatever its id holds (no LIKE wildcards)", async () => {
+    const s = await prepaidOwner();
+    const buy = checkoutEvent(s.orgId, `cs_${newId("req").slice(4)}`, 5000);
+    await postWebhook(gw, buy, signed(buy));
+    const refund = (charge: string, cents: number) =>
+      JSON.stringify({
+        id: `evt_${newId("req").slice(4)}`,
+        object: "event",
+        type: "charge.refunded",
+        data: {
+          object: {
+            id: charge,
+            currency: "usd",
+            amount_refunded: cents,
+            metadata: { org_id: s.orgId },
+          },
+        },
+      });
+    const base = `ch_${newId("req").slice(4)}`;
+    // `ch_X_1` would match `ch_X:%`-style patterns of `ch_X` with `_` as a wildcard.
+    for (const [charge, cents] of [
+      [`${base}1`, 1000],
+      [`${base}_`, 700],
+    ] as const) {
+      const p = refund(charge, cents);
+      expect((await postWebhook(gw, p, signed(p))).status).toBe(200);
+    }
+    const entries = (await ledgerOf(s.orgId)).filter((e) => e.kind === "refund");
+    expect(entries.map((e) => e.amountMicros).sort()).toEqual([-10_000_000n, -7_000_000n]);
   });
 
   it("books refunds once per cumulative amount, in any delivery order", async () => {

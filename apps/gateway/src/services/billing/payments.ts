@@ -110,15 +110,18 @@ export async function applyPaymentEvent(
     if (o.payment_status !== "paid") return { applied: false, reason: "not paid yet" };
     if (o.mode !== undefined && o.mode !== "payment") return { applied: false, reason: "not ours" };
     if (o.currency !== "usd") return { applied: false, reason: "currency is not usd" };
+    const sessionId = stripeIdOf(o.id);
+    if (sessionId === null) return { applied: false, reason: "no session id" };
     const orgId = await orgOf(db, o);
     const cents = integerOf(o.amount_total);
     if (!orgId || cents === null || cents <= 0n) return { applied: false, reason: "not ours" };
+    if (cents > MAX_CENTS) return { applied: false, reason: "amount out of range" };
     const amountMicros = cents * MICROS_PER_CENT;
     const added = await balance.credit({
       orgId,
       kind: "credit_purchase",
       amountMicros,
-      reference: `stripe:checkout:${String(o.id)}`,
+      reference: `stripe:checkout:${sessionId}`,
     });
     return added
       ? { applied: true, orgId, kind: "credit_purchase", amountMicros }
@@ -126,17 +129,20 @@ export async function applyPaymentEvent(
   }
   if (event.type === "charge.refunded") {
     if (o.currency !== "usd") return { applied: false, reason: "currency is not usd" };
+    const chargeId = stripeIdOf(o.id);
+    if (chargeId === null) return { applied: false, reason: "no charge id" };
     const orgId = await orgOf(db, o);
     const refundedCents = integerOf(o.amount_refunded);
     if (!orgId || refundedCents === null) return { applied: false, reason: "not ours" };
-    const chargeId = String(o.id);
+    if (refundedCents > MAX_CENTS) return { applied: false, reason: "amount out of range" };
     const delta = await db.transaction(async (tx) => {
       // Serialize refunds of one charge: "already refunded" is read and extended atomically.
       await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`portal_refund:${chargeId}`}))`);
       const [prior] = await tx
         .select({ s: sql<string>`coalesce(sum(${billingLedger.amountMicros}), 0)::text` })
         .from(billingLedger)
-        .where(sql`${billingLedger.reference} LIKE ${`stripe:refund:${chargeId}:%`}`);
+        // A prefix match, not LIKE: `_` in an id is a LIKE wildcard.
+        .where(sql`starts_with(${billingLedger.reference}, ${`stripe:refund:${chargeId}:`})`);
       // Events can arrive out of order: book only growth of the cumulative refunded amount.
       const d = refundedCents * MICROS_PER_CENT + BigInt(prior?.s ?? "0");
       if (d <= 0n) return 0n;
@@ -158,6 +164,14 @@ export async function applyPaymentEvent(
     return { applied: true, orgId, kind: "refund", amountMicros: -delta };
   }
   return { applied: false, reason: `event type ${event.type} is not billed` };
+}
+
+/** Stripe's largest charge ($999,999.99); anything above is not a payment we could have taken. */
+const MAX_CENTS = 99_999_999n;
+
+/** A Stripe object id (`cs_…`, `ch_…`): letters, digits and underscores, or null. */
+function stripeIdOf(v: unknown): string | null {
+  return typeof v === "string" && /^[A-Za-z0-9_]{1,255}$/.test(v) ? v : null;
 }
 
 function integerOf(v: unknown): bigint | null {

@@ -160,10 +160,19 @@ export class StripeSdkClient implements PaymentsClient {
       this.opts.webhookSecret,
       this.tolerance,
     );
+    // Stripe's SDK bounds a signature's age but not a timestamp in the future; the replay window
+    // is both ways here.
+    const t = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+    if (!Number.isFinite(t) || t > Date.now() / 1000 + this.tolerance) {
+      throw new Error("webhook timestamp is in the future, outside the tolerance");
+    }
+    const object = (event.data as { object?: unknown } | undefined)?.object;
     return {
       id: event.id,
       type: event.type,
-      object: event.data.object as unknown as Record<string, unknown>,
+      // A signed event without an object (never sent by Stripe) is one we do not bill on.
+      object:
+        object !== null && typeof object === "object" ? (object as Record<string, unknown>) : {},
     };
   }
 
