@@ -329,6 +329,27 @@ describe("portal CLI on the embedded database", () => {
       ],
       [["usage", "--org", "dev", "--days", "365"], /--days:/],
       [["pools", "create", "x-pool", "--as", "nobody@example.com"], /no operator with email/],
+      // Unknown ids and values the domain refuses are input errors too.
+      [["targets", "remove", "tgt_nope"], /No such target/],
+      [
+        ["keys", "create", "--org", "dev", "--name", "x", "--expires-at", "2001-01-01T00:00:00Z"],
+        /past|expires/i,
+      ],
+      [
+        [
+          "export",
+          "usage",
+          "--org",
+          "dev",
+          "--from",
+          "2026-01-01",
+          "--to",
+          "2026-01-02",
+          "--out",
+          "-",
+        ],
+        /--out must be a file path/,
+      ],
     ];
     // One at a time: several of them open the embedded database, and PGlite admits a single
     // process (two at once, and one is refused as "open in another process": exit 1, not 2).

@@ -3,6 +3,7 @@ import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { DomainError } from "../domain-errors.js";
 import { parseEnv } from "../env.js";
+import { ResourceNotFoundError, RuleViolationError } from "../services/portal/errors.js";
 import type { CommandGroup, CommandInput, CommandSpec, OptionSpec } from "./command.js";
 import { UsageError } from "./command.js";
 import { commandGroups } from "./commands/index.js";
@@ -274,6 +275,12 @@ async function runCli(
   } catch (e) {
     if (e instanceof UsageError) {
       err(`portal: ${e.message}\nRun '${label} --help' for usage.`);
+      return 2;
+    }
+    // An unknown id or a value the domain refuses is the caller's input too: exit 2, as for an
+    // unknown org (docs/cli.md), not 1 (a command that failed).
+    if (e instanceof ResourceNotFoundError || e instanceof RuleViolationError) {
+      err(`portal: ${e.message}`);
       return 2;
     }
     err(`portal: ${e instanceof DomainError ? e.message : failureMessage(e)}`);

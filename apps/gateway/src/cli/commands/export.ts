@@ -70,6 +70,8 @@ function rowsCommand(kind: ExportKind): CommandSpec {
       }
       const orgId = all ? undefined : await ctx.resolveOrg(requireStr(input, "org"));
       const file = requireStr(input, "out");
+      // The command's own summary goes to stdout, so an export there would be mixed with it.
+      if (file === "-") throw new UsageError("--out must be a file path (stdout is not supported)");
       const exportInput: ExportInput = {
         kind,
         format: q.format,
