@@ -147,6 +147,9 @@ describe("truncateToTokens", () => {
     const cut = truncateToTokens("q".repeat(4_000_000), 5);
     expect(cut).toEqual({ text: "q".repeat(10), tokens: 5, cut: true });
     expect(truncateToTokens("😀😀😀😀", 1).text).toBe("😀");
+    // Cut between the two spaces' tokens, the prefix "  " is one token on its own (fast-check
+    // found it: the count reported was the 2 it had inside the whole text).
+    expect(truncateToTokens("  123", 2)).toEqual({ text: "  ", tokens: 1, cut: true });
   });
 
   it("is a prefix with at most max tokens, the whole text when it fits (property)", () => {

@@ -398,7 +398,11 @@ export function truncateToTokens(
 ): { text: string; tokens: number; cut: boolean } {
   if (text.length === 0) return { text, tokens: 0, cut: false };
   const kept = o200k().truncate(text, Math.max(0, max));
-  return { ...kept, cut: kept.text.length < text.length };
+  if (kept.text.length === text.length) return { ...kept, cut: false };
+  // The kept prefix is counted again on its own: cut between two tokens of one pre-tokenizer
+  // run (the two spaces of "  123"), the prefix can merge into fewer tokens than it had in the
+  // whole text, and its count must be what any later count of that text says.
+  return { text: kept.text, tokens: countTokens(kept.text), cut: true };
 }
 
 /** For tests: [linear, heap] merge counts of one piece's bytes; the two must always agree. */
