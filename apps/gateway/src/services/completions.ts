@@ -248,9 +248,9 @@ export async function dispatchCompletion(
           status: "cancelled",
           errorCode: null,
           stream: false,
+          // The tokens it was billed count against the token windows too (same round trip).
+          alongside: args.alongside,
         });
-        // The tokens it was billed count against the token windows too.
-        await Promise.all(args.alongside?.(promptTokens) ?? []);
         args.onUpstreamMs?.(performance.now() - dispatchedAt);
         throw err;
       }

@@ -164,23 +164,25 @@ export async function openCompletionStream(
               total_tokens: prompt + completion,
             };
           };
+          // The tokens billed count against the token windows, issued in the same tick as the
+          // settlement and the usage append (one pipelined Redis round trip).
+          const countInWindows = (tokens: number) => [admission.finish(tokens).catch(() => {})];
           if (cancelled) {
             // Billed for what was generated before the client left, and counted against the
             // token windows as that (a client dropping the connection just before the last
             // event must not get its answers outside its tokens per minute).
-            const delivered = partial();
             await recordCompletionUsage(services, {
               ctx,
               route,
               target,
-              usage: delivered,
+              usage: partial(),
               settle: settleReservation(reservation),
               upstreamMs,
               status: "cancelled",
               errorCode: null,
               stream: true,
+              alongside: countInWindows,
             });
-            await admission.finish(delivered.total_tokens).catch(() => {});
           } else if (failure || !usage) {
             const fail = failure ?? {
               code: "upstream_error" as const,
@@ -210,8 +212,8 @@ export async function openCompletionStream(
               status: "ok",
               errorCode: null,
               stream: true,
+              alongside: countInWindows,
             });
-            await admission.finish(usage.total_tokens).catch(() => {});
             write(
               encoder.finish({
                 finishReason: FinishReason.safeParse(finishReason).data ?? "stop",
