@@ -1,12 +1,54 @@
-import { and, auditLog, type Database, desc, eq, lt, requestLogs, usageEvents } from "@portal/db";
+import {
+  and,
+  auditLog,
+  type Database,
+  desc,
+  eq,
+  lt,
+  type RequestLog,
+  requestLogs,
+  type UsageEvent,
+  usageEvents,
+} from "@portal/db";
 import { ResourceNotFoundError } from "../portal/errors.js";
+
+/**
+ * One request's log line and, when it reached a router, its usage row (either may be missing);
+ * with `orgId`, only if they are that org's.
+ */
+export async function requestRows(
+  db: Database,
+  requestId: string,
+  orgId?: string,
+): Promise<{ log: RequestLog | undefined; usage: UsageEvent | undefined }> {
+  const [[log], [usage]] = await Promise.all([
+    db
+      .select()
+      .from(requestLogs)
+      .where(
+        and(
+          eq(requestLogs.requestId, requestId),
+          orgId === undefined ? undefined : eq(requestLogs.orgId, orgId),
+        ),
+      )
+      .limit(1),
+    db
+      .select()
+      .from(usageEvents)
+      .where(
+        and(
+          eq(usageEvents.requestId, requestId),
+          orgId === undefined ? undefined : eq(usageEvents.orgId, orgId),
+        ),
+      )
+      .limit(1),
+  ]);
+  return { log, usage };
+}
 
 /** What support needs about one request: its log line and, when it reached a router, its usage. */
 export async function lookupRequest(db: Database, requestId: string) {
-  const [[log], [usage]] = await Promise.all([
-    db.select().from(requestLogs).where(eq(requestLogs.requestId, requestId)).limit(1),
-    db.select().from(usageEvents).where(eq(usageEvents.requestId, requestId)).limit(1),
-  ]);
+  const { log, usage } = await requestRows(db, requestId);
   if (!log && !usage) throw new ResourceNotFoundError("request");
   return {
     request_id: requestId,

@@ -1,5 +1,6 @@
 import { formatMicrosUsd, type RequestRecord } from "@portal/contracts";
-import { and, type Database, eq, requestLogs, usageEvents } from "@portal/db";
+import type { Database } from "@portal/db";
+import { requestRows } from "../admin/lookup.js";
 
 /**
  * One request of an org as the gateway recorded it: its request log line (every request, kept
@@ -11,18 +12,7 @@ export async function requestRecord(
   orgId: string,
   requestId: string,
 ): Promise<RequestRecord | null> {
-  const [[log], [usage]] = await Promise.all([
-    db
-      .select()
-      .from(requestLogs)
-      .where(and(eq(requestLogs.requestId, requestId), eq(requestLogs.orgId, orgId)))
-      .limit(1),
-    db
-      .select()
-      .from(usageEvents)
-      .where(and(eq(usageEvents.requestId, requestId), eq(usageEvents.orgId, orgId)))
-      .limit(1),
-  ]);
+  const { log, usage } = await requestRows(db, requestId, orgId);
   if (!log && !usage) return null;
   return {
     object: "request",
