@@ -1,15 +1,15 @@
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { portBlock } from "../../gateway/src/testing/private-services.js";
+import { repoRoot, spawnEntry, waitForOutput } from "../../gateway/test/processes.js";
 
 /** What the browser tests share: Chromium, and the product started the way `npm start` runs it. */
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+export { repoRoot };
 
 /** True when Chromium is there; in CI its absence is a failure, elsewhere a loud skip. */
 export function chromiumPresent(suite: string): boolean {
@@ -47,33 +47,28 @@ export async function startProduct(opts: {
   });
   if (built.status !== 0) throw new Error("building the portal web app failed");
   const dataDir = mkdtempSync(path.join(tmpdir(), "portal-browser-"));
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.DATABASE_URL; // the embedded default, as `npm start` runs it
-  delete env.REDIS_URL;
-  Object.assign(env, {
+  // Embedded database and in-process stores (spawnEntry drops DATABASE_URL and REDIS_URL).
+  const gateway = spawnEntry("gateway", "apps/gateway/src/main.ts", {
     PORT: "0",
     PORTAL_DATA_DIR: dataDir,
     PORTAL_BOOTSTRAP_EMAIL: opts.operatorEmail,
     PORTAL_BOOTSTRAP_PASSWORD: opts.operatorPassword,
     EMBEDDED_ROUTER_BASE_PORT: String(portBlock()),
     DEMO_TOKEN_DELAY_MS: "0",
-    LOG_LEVEL: "warn",
     ...opts.env,
   });
-  const proc = spawn(process.execPath, ["--import", "tsx", "apps/gateway/src/main.ts"], {
-    cwd: repoRoot,
-    env,
-  });
   const stopGateway = async () => {
-    if (proc.exitCode === null) {
-      const exited = new Promise((resolve) => proc.on("exit", resolve));
-      proc.kill("SIGINT");
-      await exited;
-    }
+    // Ctrl-C, as a user would stop it.
+    await gateway.kill("SIGINT");
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const base = await baseUrlOf(proc);
+    // The start-up banner ends with a curl line once the gateway is ready.
+    const banner = await waitForOutput(
+      gateway,
+      /listening on (http:\/\/\S+)[\s\S]*Try it:[\s\S]*curl/,
+    );
+    const base = banner[1] as string;
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -90,26 +85,4 @@ export async function startProduct(opts: {
     await stopGateway();
     throw err;
   }
-}
-
-/** The URL in the gateway's start-up banner (it prints a curl line once it is ready). */
-async function baseUrlOf(proc: ChildProcessWithoutNullStreams): Promise<string> {
-  let out = "";
-  proc.stderr.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const banner = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 90 s:\n${out}`)), 90_000);
-    proc.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (/Try it:[\s\S]*curl/.test(out)) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`gateway exited ${code}:\n${out}`)));
-  });
-  const match = /listening on (http:\/\/\S+)/.exec(banner);
-  if (!match?.[1]) throw new Error(`no URL in banner:\n${banner}`);
-  return match[1];
 }
