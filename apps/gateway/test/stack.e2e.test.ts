@@ -1,23 +1,20 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { eq, openDb, usageEvents } from "@portal/db";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/services/api-keys.js";
 import { readJson } from "../src/testing/harness.js";
 import { portBlock } from "../src/testing/private-services.js";
+import { killAll, type Proc, spawnEntry, waitForOutput } from "./processes.js";
 
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 const dataDir = mkdtempSync(path.join(tmpdir(), "portal-e2e-"));
 const routerBasePort = portBlock();
 const fixedKey = generateApiKey();
-const running: ChildProcessWithoutNullStreams[] = [];
 
 afterAll(() => {
-  for (const p of running) p.kill("SIGKILL");
+  killAll();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -46,16 +43,9 @@ function rawHttp(port: number, request: string) {
   });
 }
 
-/** Start the product the way `npm start` does and wait for its banner. */
-async function startProduct(): Promise<{
-  proc: ChildProcessWithoutNullStreams;
-  base: string;
-  banner: string;
-}> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.DATABASE_URL; // the embedded default: PGlite in the data dir
-  delete env.REDIS_URL;
-  Object.assign(env, {
+/** Start the product the way `npm start` does (embedded defaults) and wait for its banner. */
+async function startProduct(): Promise<{ proc: Proc; base: string; banner: string }> {
+  const proc = spawnEntry("gateway", "apps/gateway/src/main.ts", {
     PORT: "0",
     PORTAL_DATA_DIR: dataDir,
     PORTAL_BOOTSTRAP_KEY: fixedKey,
@@ -63,35 +53,13 @@ async function startProduct(): Promise<{
     DEMO_TOKEN_DELAY_MS: "0",
     LOG_LEVEL: "warn",
   });
-  const proc = spawn(process.execPath, ["--import", "tsx", "apps/gateway/src/main.ts"], {
-    cwd: repoRoot,
-    env,
-  });
-  running.push(proc);
-  let out = "";
-  proc.stderr.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const banner = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 90 s:\n${out}`)), 90_000);
-    proc.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (/Try it:[\s\S]*curl/.test(out)) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`exited ${code} before ready:\n${out}`)));
-  });
-  const match = /listening on (http:\/\/\S+)/.exec(banner);
-  if (!match?.[1]) throw new Error(`no URL in banner:\n${banner}`);
-  return { proc, base: match[1], banner };
+  const ready = await waitForOutput(proc, /listening on (http:\/\/\S+)[\s\S]*Try it:[\s\S]*curl/);
+  return { proc, base: ready[1] as string, banner: proc.output() };
 }
 
-async function stop(proc: ChildProcessWithoutNullStreams): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-  proc.kill("SIGINT");
-  return exited;
+/** Ctrl-C; resolves with the exit code. */
+function stop(proc: Proc): Promise<number | null> {
+  return proc.kill("SIGINT");
 }
 
 async function complete(base: string, key: string) {
